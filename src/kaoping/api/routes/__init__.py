@@ -1,0 +1,1 @@
+"""API routes, one module per noun (the same nouns as services/ and web/routes/)."""

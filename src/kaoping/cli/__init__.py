@@ -1,0 +1,1 @@
+"""The `kaoping` command line (Typer + rich)."""

@@ -1,0 +1,105 @@
+"""`kaoping locate`, `kaoping report` and `kaoping categories`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kaoping.cli.main import Json, app, console, engine_for, parse_time, print_json, reports_errors
+from kaoping.db.uow import SqlUnitOfWork
+from kaoping.domain.categories import CategoryLevel
+from kaoping.domain.problems import Coordinate, CoordinateSystem
+from kaoping.io.seeds import load_categories, load_scheme
+from kaoping.services.intake import ProblemReport, report_problem
+from kaoping.settings import get_settings
+from kaoping.wiring import load_index
+
+
+@app.command()
+@reports_errors
+def locate(
+    lon: Annotated[str, typer.Option(help="经度 (WGS84)")],
+    lat: Annotated[str, typer.Option(help="纬度 (WGS84)")],
+    as_json: Json = False,
+) -> None:
+    """查询一个坐标所在的单元网格、社区、镇街、区县和最近的道路."""
+    settings = get_settings()
+    point = Coordinate.parse(lon, lat, CoordinateSystem.WGS84)
+    with engine_for(settings) as engine, engine.connect() as conn:
+        location = load_index(conn, settings.road_snap_m).locate(point.lon, point.lat)
+    data = {
+        "grid_id": location.grid_id,
+        "community_id": location.community_id,
+        "town_id": location.town_id,
+        "district_id": location.district_id,
+        "road_id": location.road_id,
+        "road_distance_m": location.road_distance_m,
+    }
+    if as_json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            console.print(f"{key}: {value}")
+
+
+@app.command()
+@reports_errors
+def report(
+    category: Annotated[str, typer.Option(help="问题类别: 小类代码或名称, 如 E0501 或 占道经营")],
+    lon: Annotated[str, typer.Option(help="经度")],
+    lat: Annotated[str, typer.Option(help="纬度")],
+    channel: Annotated[str, typer.Option(help="来源, 如 grid_worker, third_party")] = "grid_worker",
+    crs: Annotated[str, typer.Option(help="坐标系: wgs84 | cgcs2000")] = "wgs84",
+    at: Annotated[str | None, typer.Option(help="发现时间, 默认为现在")] = None,
+    description: Annotated[str, typer.Option(help="问题描述")] = "",
+) -> None:
+    """上报一个问题: 校验类别与坐标, 定位到网格后入库."""
+    settings = get_settings()
+    draft = ProblemReport(
+        channel=channel,
+        category=category,
+        lon=lon,
+        lat=lat,
+        crs=crs,
+        found_at=parse_time(at, settings),
+        description=description,
+    )
+    with engine_for(settings) as engine:
+        with engine.connect() as conn:
+            index = load_index(conn, settings.road_snap_m)
+        problem_id = report_problem(
+            SqlUnitOfWork(engine), index, load_categories(), load_scheme().rules, draft
+        )
+    console.print(f"已受理, 问题编号 {problem_id}")
+
+
+@app.command()
+def categories(as_json: Json = False) -> None:
+    """列出部件/事件类别 (大类、小类、处置时限、责任部门类型)."""
+    tree = load_categories()
+    if as_json:
+        print_json(
+            [
+                {
+                    "code": c.code,
+                    "name": c.name,
+                    "kind": c.kind,
+                    "level": c.level,
+                    "deadline": c.deadline_value,
+                    "unit": c.deadline_unit,
+                    "department": c.department_type,
+                }
+                for c in tree
+            ]
+        )
+        return
+    table = Table(title=f"问题类别 ({len(tree)} 项)")
+    for header in ("代码", "名称", "时限", "责任部门类型"):
+        table.add_column(header)
+    for c in tree:
+        indent = "" if c.level is CategoryLevel.MAJOR else "  "
+        limit = f"{c.deadline_value} {c.deadline_unit}" if c.deadline_value else ""
+        table.add_row(c.code, indent + c.name, limit, c.department_type or "")
+    console.print(table)

@@ -1,0 +1,226 @@
+"""The schema, in SQLAlchemy Core. Alembic migrations are generated from and checked against it.
+
+Enums are stored as lowercase strings (their ``StrEnum`` values) so both databases and any future
+value work without a type migration. Geometries are WKB in WGS84 (EPSG:4326) — portable, compact
+and read back in bulk by shapely.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from kaoping.db.types import UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Points are stored as exact decimals with two places, as schemes publish them.
+POINTS = Numeric(12, 2, asdecimal=True)
+
+eval_group = Table(
+    "eval_group",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+)
+
+admin_unit = Table(
+    "admin_unit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(12), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("level", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent_id", Integer, ForeignKey("admin_unit.id"), index=True),
+    Column("group_id", Integer, ForeignKey("eval_group.id"), index=True),
+    Column("area_m2", Float),
+    Column("geometry", LargeBinary),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+    CheckConstraint("level IN ('city', 'district', 'town', 'community')", name="level"),
+)
+
+grid = Table(
+    "grid",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(15), nullable=False, unique=True),
+    Column("community_id", Integer, ForeignKey("admin_unit.id"), nullable=False, index=True),
+    Column("area_m2", Float, nullable=False),
+    Column("geometry", LargeBinary, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+)
+
+road = Table(
+    "road",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("tier", String(16), nullable=False),
+    Column("length_m", Float, nullable=False),
+    Column("town_id", Integer, ForeignKey("admin_unit.id"), nullable=False, index=True),
+    Column("geometry", LargeBinary, nullable=False),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+)
+
+department = Table(
+    "department",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+    Column("field", String(32), nullable=False, index=True),
+    Column("district_id", Integer, ForeignKey("admin_unit.id"), index=True),
+)
+
+person = Table(
+    "person",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False),
+    Column("phone", String(32)),
+)
+
+role_assignment = Table(
+    "role_assignment",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+    Column("role", String(32), nullable=False),
+    Column("unit_id", Integer, ForeignKey("admin_unit.id"), index=True),
+    Column("grid_id", Integer, ForeignKey("grid.id"), index=True),
+    Column("road_id", Integer, ForeignKey("road.id"), index=True),
+    Column("department_id", Integer, ForeignKey("department.id"), index=True),
+    Column("valid_from", Date),
+    Column("valid_to", Date),
+)
+
+category = Table(
+    "category",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(8), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("parent_id", Integer, ForeignKey("category.id")),
+    Column("deadline_value", Integer),
+    Column("deadline_unit", String(16)),
+    Column("department_type", String(32)),
+    Column("severity", Integer, nullable=False, server_default="1"),
+)
+
+channel = Table(
+    "channel",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(32), nullable=False),
+    Column("is_own_discovery", Boolean, nullable=False),
+)
+
+evaluation_item = Table(
+    "evaluation_item",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(64), nullable=False),
+)
+
+item_category = Table(
+    "item_category",
+    metadata,
+    Column("item_id", Integer, ForeignKey("evaluation_item.id"), primary_key=True),
+    Column("category_id", Integer, ForeignKey("category.id"), primary_key=True),
+)
+
+period = Table(
+    "period",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+)
+
+problem = Table(
+    "problem",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(32), ForeignKey("channel.code"), nullable=False),
+    Column("category_id", Integer, ForeignKey("category.id"), nullable=False),
+    Column("found_at", UTCDateTime, nullable=False),
+    Column("lon", Float, nullable=False),  # WGS84
+    Column("lat", Float, nullable=False),
+    Column("orig_x", Float, nullable=False),  # as reported, in orig_crs
+    Column("orig_y", Float, nullable=False),
+    Column("orig_crs", String(16), nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    # Location computed once at intake (DESIGN.md decision 3); reports group by these ids.
+    Column("grid_id", Integer, ForeignKey("grid.id"), nullable=False),
+    Column("community_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("town_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("district_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("road_id", Integer, ForeignKey("road.id")),
+    Column("road_distance_m", Float),
+    Column("department_id", Integer, ForeignKey("department.id")),
+    Column("status", String(16), nullable=False),
+    Column("deadline_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("is_repeat", Boolean, nullable=False, server_default="0"),
+    Column("repeat_of_id", Integer, ForeignKey("problem.id"), index=True),
+    Column("is_overdue", Boolean, nullable=False, server_default="0"),
+    Column("is_high_score", Boolean, nullable=False, server_default="0"),
+    Index("ix_problem_found_at_district", "found_at", "district_id"),
+    Index("ix_problem_town_found_at", "town_id", "found_at"),
+    Index("ix_problem_grid_id", "grid_id"),
+)
+
+score = Table(
+    "score",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period_id", Integer, ForeignKey("period.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("group_id", Integer, ForeignKey("eval_group.id"), nullable=False),
+    Column("item_id", Integer, ForeignKey("evaluation_item.id")),  # NULL: the unit's total
+    Column("max_points", POINTS, nullable=False),
+    Column("deduction", POINTS, nullable=False),
+    Column("raw_deduction", POINTS, nullable=False),
+    Column("points", POINTS, nullable=False),
+    Column("problems", Integer, nullable=False),
+    Column("deducted_problems", Integer, nullable=False),
+    Column("repeats", Integer, nullable=False),
+    Column("rank", Integer),
+    Column("rank_change", Integer),
+    UniqueConstraint("period_id", "unit_id", "item_id", name="uq_score_period_unit_item"),
+    Index("ix_score_period_group", "period_id", "group_id"),
+)

@@ -1,0 +1,1 @@
+"""Importers and loaders: spreadsheets, CSV, GeoJSON and the packaged seed data (YAML)."""

@@ -1,0 +1,1 @@
+"""Report data → DOCX / XLSX / PDF renderers and charts (the review-meeting pack; planned)."""

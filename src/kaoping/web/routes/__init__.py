@@ -1,0 +1,1 @@
+"""Dashboard pages, one module per noun (the same nouns as services/ and api/routes/)."""
