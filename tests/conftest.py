@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Connection, Engine, text
@@ -18,6 +19,8 @@ from sqlalchemy import Connection, Engine, text
 from kaoping.db import migrate
 from kaoping.db.engine import make_engine
 from kaoping.db.tables import metadata
+from kaoping.demo.build import build_demo
+from kaoping.demo.sizes import SIZES
 
 PG_ADMIN_URL = os.environ.get("KAOPING_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 _pg_status: dict[str, str] = {}
@@ -73,13 +76,39 @@ def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 @pytest.fixture(params=["sqlite", "postgresql"])
 def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A new, empty database of each engine for one test (dropped afterwards)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    request.getfixturevalue("pg_url")  # skips (or fails in CI) when there is no server
-    url = _create_pg_database()
+    if request.param == "postgresql":
+        request.getfixturevalue("pg_url")  # skips (or fails in CI) when there is no server
+    url = new_database_url(request.param, tmp_path)
     yield url
-    _drop_pg_database(url)
+    drop_database(url)
+
+
+def new_database_url(kind: str, tmp_dir: Path) -> str:
+    """A new, empty database of ``kind`` ('sqlite' or 'postgresql'); PostgreSQL ones are dropped by
+    ``drop_database`` (or left for the server when the session ends)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_dir / f'{uuid.uuid4().hex[:8]}.db'}"
+    return _create_pg_database()
+
+
+def drop_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        _drop_pg_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_url(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of each engine holding the small demo city, seed 2021, built once per session.
+
+    Tests may read it; tests that write must undo what they wrote.
+    """
+    kind = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    url = new_database_url(kind, tmp_path_factory.mktemp("demo"))
+    engine = make_engine(url)
+    build_demo(engine, SIZES["small"], 2021, ZoneInfo("Asia/Shanghai"))
+    engine.dispose()
+    yield url
+    drop_database(url)
 
 
 @pytest.fixture(scope="session")

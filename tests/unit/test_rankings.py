@@ -53,6 +53,17 @@ def test_the_latest_ranking_is_the_last_period_the_reader_lists() -> None:
     assert (ranking.period_code, ranking.period_label) == ("2025Q4", "2025年第4季度")
 
 
+def test_the_latest_ranking_is_the_latest_quarter_even_when_a_month_and_the_year_end_later() -> None:
+    scores = [make_record("a", "90", rank=1)]
+    reader = FakeReader({"2025Q3": scores, "2025Q4": scores, "2025-12": scores, "2025": scores})
+    ranking = latest_ranking(reader)
+    assert ranking is not None
+    assert ranking.period_code == "2025Q4"
+    monthly = latest_ranking(FakeReader({"2025-11": scores, "2025-12": scores}))
+    assert monthly is not None
+    assert monthly.period_code == "2025-12"  # no quarter scored: the most recent of any kind
+
+
 def test_a_month_is_labelled_in_chinese() -> None:
     ranking = period_ranking(FakeReader({"2026-03": [make_record("a", "90", rank=1)]}), "2026-3")
     assert (ranking.period_code, ranking.period_label) == ("2026-03", "2026年3月")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -95,6 +96,9 @@ def parse_time(value: str | None, settings: Settings) -> datetime:
 
 
 def print_json(data: Any) -> None:
+    """Dataclasses as objects, Decimals as exact strings, enums as their values."""
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        data = dataclasses.asdict(data)
     console.print_json(json.dumps(data, ensure_ascii=False, default=str))
 
 

@@ -26,6 +26,7 @@ from kaoping.geo.index import GeoIndex, LocatedBatch
 REPEAT_RADIUS_M = 30.0
 REPEAT_WINDOW_DAYS = 30.0
 HOT_SPOT_FACTOR = 4.0
+EXTERNAL_PER_DISTRICT = 11_000  # findings a year by third party, supervision, media and leaders
 
 # Hours a deadline spans, per unit. Working time is approximated by wall time until the working
 # calendar (holidays, 调休) is in place: 8 working hours ≈ one day, 5 working days ≈ a week.
@@ -71,7 +72,7 @@ def generate_year(inputs: DemoInputs, size_per_year: int, year: int, seed: int) 
 
     n_repeat_base = int(size_per_year * 0.03)
     n = size_per_year - n_repeat_base
-    channels = _draw_channels(inputs.channel_shares, n, rng)
+    channels = _draw_channels(inputs, n, rng)
     day, seconds, cat_idx, month = _draw_times_and_categories(inputs, n, year, rng)
     grid_idx = _draw_grids(inputs, grid_district, grid_weight, channels, month, rng)
     x, y = _points_in_grids(geo, grid_idx, rng)
@@ -125,9 +126,18 @@ def _grid_weights(geo: DemoGeography, grid_district: np.ndarray, rng: np.random.
     return weight
 
 
-def _draw_channels(shares: dict[Channel, float], n: int, rng: np.random.Generator) -> np.ndarray:
-    p = np.array([shares.get(c, 0.0) for c in _CHANNELS], dtype=float)
-    return rng.choice(len(_CHANNELS), size=n, p=p / p.sum())
+def _draw_channels(inputs: DemoInputs, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Channels in the seed data's shares — except that external inspections (the channels the
+    scheme deducts for) find at most ``EXTERNAL_PER_DISTRICT`` problems per district a year: testers
+    sample a city, they do not grow with it. Own discovery takes up the rest."""
+    p = np.array([inputs.channel_shares.get(c, 0.0) for c in _CHANNELS], dtype=float)
+    p /= p.sum()
+    external = np.isin(_CHANNELS, list(inputs.rules.channel_weights))
+    ceiling = EXTERNAL_PER_DISTRICT * len(inputs.geography.quality) / n
+    if p[external].sum() > ceiling:
+        p[external] *= ceiling / p[external].sum()
+        p[~external] *= (1 - ceiling) / p[~external].sum()
+    return rng.choice(len(_CHANNELS), size=n, p=p)
 
 
 def _draw_grids(

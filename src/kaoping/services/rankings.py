@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from kaoping.domain.errors import NotFoundError
-from kaoping.domain.periods import Period
+from kaoping.domain.periods import Period, PeriodKind
 
 PLACES = 3  # "前三" / "后三名"
 
@@ -70,12 +70,14 @@ class RankingReader(Protocol):
         ...
 
 
-def latest_ranking(reader: RankingReader) -> PeriodRanking | None:
-    """The ranking of the most recent scored period, or None before anything was scored."""
+def latest_ranking(reader: RankingReader, kind: PeriodKind = PeriodKind.QUARTER) -> PeriodRanking | None:
+    """The ranking of the most recent scored period of ``kind`` (the evaluation's cadence; the most
+    recent of any kind if none of that kind was scored), or None before anything was scored."""
     periods = reader.list_scored_periods()
     if not periods:
         return None
-    return period_ranking(reader, periods[-1])
+    of_kind = [code for code in periods if Period.parse(code).kind is kind]
+    return period_ranking(reader, (of_kind or periods)[-1])
 
 
 def period_ranking(reader: RankingReader, period_code: str) -> PeriodRanking:

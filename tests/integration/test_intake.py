@@ -1,0 +1,102 @@
+"""Reporting one problem: a good report is located and stored; a bad one is refused with a message
+that says what is wrong, and nothing is stored."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import shapely
+from sqlalchemy import Engine, delete, func, select
+
+from kaoping.db.engine import make_engine
+from kaoping.db.tables import admin_unit, grid, problem
+from kaoping.db.uow import SqlUnitOfWork
+from kaoping.domain.errors import InvalidCoordinateError, OutsideGridError, UnknownCategoryError
+from kaoping.geo.index import GeoIndex
+from kaoping.io.seeds import load_categories, load_scheme
+from kaoping.services.intake import IntakeError, ProblemReport, report_problem
+from kaoping.wiring import load_index
+
+TZ = ZoneInfo("Asia/Shanghai")
+FOUND_AT = datetime(2026, 3, 5, 9, 30, tzinfo=TZ)
+
+
+@pytest.fixture(scope="module")
+def demo(demo_url: str) -> Iterator[tuple[Engine, GeoIndex]]:
+    engine = make_engine(demo_url)
+    with engine.connect() as conn:
+        index = load_index(conn, road_snap_m=50.0)
+    yield engine, index
+    with engine.begin() as conn:  # leave the shared demo database as it was
+        conn.execute(delete(problem).where(problem.c.found_at >= datetime(2026, 1, 1, tzinfo=TZ)))
+    engine.dispose()
+
+
+def a_grid_centre(engine: Engine) -> tuple[int, str, float, float]:
+    with engine.connect() as conn:
+        grid_id, community_id, wkb = conn.execute(
+            select(grid.c.id, grid.c.community_id, grid.c.geometry).order_by(grid.c.code).limit(1)
+        ).one()
+        community = conn.execute(
+            select(admin_unit.c.name).where(admin_unit.c.id == community_id)
+        ).scalar_one()
+    centre = shapely.from_wkb(wkb).centroid
+    return grid_id, community, centre.x, centre.y
+
+
+def file_report(engine: Engine, index: GeoIndex, **changes: object) -> int:
+    values: dict[str, object] = {
+        "channel": "grid_worker",
+        "category": "占道经营",
+        "lon": 0.0,
+        "lat": 0.0,
+        "found_at": FOUND_AT,
+    }
+    values.update(changes)
+    return report_problem(
+        SqlUnitOfWork(engine), index, load_categories(), load_scheme().rules, ProblemReport(**values)
+    )  # type: ignore[arg-type]
+
+
+def count_problems(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(problem)).scalar_one())
+
+
+def test_a_report_is_located_on_its_grid_and_stored(demo: tuple[Engine, GeoIndex]) -> None:
+    engine, index = demo
+    grid_id, _community, lon, lat = a_grid_centre(engine)
+    problem_id = file_report(engine, index, lon=str(lon), lat=str(lat), description=" 早市摊点占道 ")
+    with engine.connect() as conn:
+        row = conn.execute(select(problem).where(problem.c.id == problem_id)).one()
+    assert row.grid_id == grid_id
+    assert row.channel == "grid_worker"
+    assert row.description == "早市摊点占道"
+    assert row.found_at == FOUND_AT
+    assert (row.orig_x, row.orig_y, row.orig_crs) == (lon, lat, "wgs84")
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"lon": "117.1", "lat": "80.0"}, OutsideGridError, "不在任何单元网格内"),
+        ({"category": "外星人入侵"}, UnknownCategoryError, "未知的问题类别: '外星人入侵'"),
+        ({"lon": "117,02", "lat": "36.66"}, InvalidCoordinateError, "经度 '117,02' 不是数字"),
+        ({"lon": "36.66", "lat": "117.02"}, InvalidCoordinateError, "经纬度是否填反"),
+        ({"channel": "pigeon"}, IntakeError, "未知的问题来源 'pigeon'"),
+        ({"category": "E05"}, IntakeError, "是大类"),
+        ({"crs": "bd09"}, IntakeError, "暂不支持 bd09"),
+    ],
+)
+def test_a_bad_report_is_refused_with_what_is_wrong_and_nothing_is_stored(
+    demo: tuple[Engine, GeoIndex], changes: dict[str, object], error: type[Exception], message: str
+) -> None:
+    engine, index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine)
+    before = count_problems(engine)
+    with pytest.raises(error, match=message):
+        file_report(engine, index, **{"lon": lon, "lat": lat, **changes})
+    assert count_problems(engine) == before
