@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from kaoping.db import migrate
 from kaoping.db.engine import make_engine
@@ -32,3 +32,22 @@ def test_sqlite_connections_have_foreign_keys_on_and_use_wal(tmp_path: Path) -> 
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     engine.dispose()
+
+
+def test_rows_from_before_versioning_become_in_force_since_always(fresh_db_url: str) -> None:
+    engine = make_engine(fresh_db_url)
+    try:
+        migrate.upgrade(engine, "ed7a3d70eb8d")  # the initial schema, without versions
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO admin_unit (code, name, level, kind) VALUES ('379901', '市中区', "
+                    "'district', 'district')"
+                )
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT code, valid_from, valid_to FROM admin_unit")).one()
+        assert (row.code, str(row.valid_from), row.valid_to) == ("379901", "1970-01-01", None)
+    finally:
+        engine.dispose()

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from kaoping.db.types import UTCDateTime
@@ -36,6 +37,18 @@ metadata = MetaData(
         "pk": "pk_%(table_name)s",
     }
 )
+
+def versioned() -> list[Column[object]]:
+    """Validity of a version of a boundary, road or assignment: in force on days
+    valid_from <= d < valid_to (valid_to NULL: still in force). ``orig_crs`` and ``orig_geometry``
+    keep what the source file said, before conversion to WGS84."""
+    return [
+        Column("valid_from", Date, nullable=False, server_default=text("'1970-01-01'")),
+        Column("valid_to", Date),
+        Column("orig_crs", String(16)),
+        Column("orig_geometry", LargeBinary),
+    ]
+
 
 # Points are stored as exact decimals with two places, as schemes publish them.
 POINTS = Numeric(12, 2, asdecimal=True)
@@ -52,7 +65,7 @@ admin_unit = Table(
     "admin_unit",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("code", String(12), nullable=False, unique=True),
+    Column("code", String(12), nullable=False, index=True),
     Column("name", String(64), nullable=False),
     Column("level", String(16), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -60,35 +73,35 @@ admin_unit = Table(
     Column("group_id", Integer, ForeignKey("eval_group.id"), index=True),
     Column("area_m2", Float),
     Column("geometry", LargeBinary),
-    Column("valid_from", Date),
-    Column("valid_to", Date),
+    *versioned(),
     CheckConstraint("level IN ('city', 'district', 'town', 'community')", name="level"),
+    UniqueConstraint("code", "valid_from", name="uq_admin_unit_code_valid_from"),
 )
 
 grid = Table(
     "grid",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("code", String(15), nullable=False, unique=True),
+    Column("code", String(15), nullable=False, index=True),
     Column("community_id", Integer, ForeignKey("admin_unit.id"), nullable=False, index=True),
     Column("area_m2", Float, nullable=False),
     Column("geometry", LargeBinary, nullable=False),
-    Column("valid_from", Date),
-    Column("valid_to", Date),
+    *versioned(),
+    UniqueConstraint("code", "valid_from", name="uq_grid_code_valid_from"),
 )
 
 road = Table(
     "road",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("code", String(32), nullable=False, unique=True),
+    Column("code", String(32), nullable=False, index=True),
     Column("name", String(64), nullable=False),
     Column("tier", String(16), nullable=False),
     Column("length_m", Float, nullable=False),
     Column("town_id", Integer, ForeignKey("admin_unit.id"), nullable=False, index=True),
     Column("geometry", LargeBinary, nullable=False),
-    Column("valid_from", Date),
-    Column("valid_to", Date),
+    *versioned(),
+    UniqueConstraint("code", "valid_from", name="uq_road_code_valid_from"),
 )
 
 department = Table(
@@ -119,7 +132,7 @@ role_assignment = Table(
     Column("grid_id", Integer, ForeignKey("grid.id"), index=True),
     Column("road_id", Integer, ForeignKey("road.id"), index=True),
     Column("department_id", Integer, ForeignKey("department.id"), index=True),
-    Column("valid_from", Date),
+    Column("valid_from", Date, nullable=False, server_default=text("'1970-01-01'")),
     Column("valid_to", Date),
 )
 

@@ -1,5 +1,6 @@
-"""Composition of adapters that entry points and the demo share: the locator built from the
-database, the seed data. Nothing here holds a business rule."""
+"""Composition of adapters that entry points and the demo share (file → geometry → storage, the
+locator built from the database). Nothing here holds a business rule; each module is one use case
+that needs more than one adapter."""
 
 from __future__ import annotations
 
