@@ -38,6 +38,7 @@ metadata = MetaData(
     }
 )
 
+
 def versioned() -> list[Column[object]]:
     """Validity of a version of a boundary, road or assignment: in force on days
     valid_from <= d < valid_to (valid_to NULL: still in force). ``orig_crs`` and ``orig_geometry``
