@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kaoping.geo.crs import from_wgs84
+
 
 def kaoping(*args: str, database: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KAOPING_DATABASE_URL": f"sqlite:///{database}", "COLUMNS": "120"}
@@ -46,12 +48,28 @@ def test_rank_of_a_named_month_and_score_of_a_period(database: Path) -> None:
     assert "2025年第2季度" in scored.stdout
 
 
-def test_locate_names_the_grid_of_a_point(database: Path) -> None:
-    sample = json.loads(kaoping("rank", "--json", database=database).stdout)
-    assert sample["groups"]
+def test_locate_names_the_grid_community_town_district_and_road_of_a_point(database: Path) -> None:
     result = kaoping("locate", "--lon", "117.0", "--lat", "36.66", "--json", database=database)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["grid_id"] > 0
+    place = json.loads(result.stdout)
+    assert place["grid_code"].startswith(place["community_code"])
+    assert place["community_code"].startswith(place["town_code"])
+    assert place["town_code"].startswith(place["district_code"])
+    assert place["district_name"].endswith(("区", "县"))
+    assert place["road_distance_m"] is None or place["road_distance_m"] <= 50
+
+
+def test_locate_converts_gcj02_and_bd09_to_the_same_place(database: Path) -> None:
+    def grid_of(lon: str, lat: str, crs: str) -> str:
+        result = kaoping("locate", "--lon", lon, "--lat", lat, "--crs", crs, "--json", database=database)
+        assert result.returncode == 0, result.stderr
+        return str(json.loads(result.stdout)["grid_code"])
+
+    # The same WGS84 point 117.0034, 36.6621 as Amap (GCJ-02) and Baidu (BD-09) would give it.
+    wgs = ("117.0034", "36.6621")
+    gcj = [str(float(v[0])) for v in from_wgs84([117.0034], [36.6621], "gcj02")]
+    bd = [str(float(v[0])) for v in from_wgs84([117.0034], [36.6621], "bd09")]
+    assert grid_of(*wgs, "wgs84") == grid_of(*gcj, "gcj02") == grid_of(*bd, "bd09")
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from kaoping.db.engine import make_engine
 from kaoping.db.tables import admin_unit, grid, problem
 from kaoping.db.uow import SqlUnitOfWork
 from kaoping.domain.errors import InvalidCoordinateError, OutsideGridError, UnknownCategoryError
+from kaoping.geo.crs import coordinate_to_wgs84, from_wgs84
 from kaoping.geo.index import GeoIndex
 from kaoping.io.seeds import load_categories, load_scheme
 from kaoping.services.intake import IntakeError, ProblemReport, report_problem
@@ -56,9 +57,9 @@ def file_report(engine: Engine, index: GeoIndex, **changes: object) -> int:
         "found_at": FOUND_AT,
     }
     values.update(changes)
-    return report_problem(
-        SqlUnitOfWork(engine), index, load_categories(), load_scheme().rules, ProblemReport(**values)
-    )  # type: ignore[arg-type]
+    report = ProblemReport(**values)  # type: ignore[arg-type]
+    rules = load_scheme().rules
+    return report_problem(SqlUnitOfWork(engine), index, coordinate_to_wgs84, load_categories(), rules, report)
 
 
 def count_problems(engine: Engine) -> int:
@@ -88,7 +89,7 @@ def test_a_report_is_located_on_its_grid_and_stored(demo: tuple[Engine, GeoIndex
         ({"lon": "36.66", "lat": "117.02"}, InvalidCoordinateError, "经纬度是否填反"),
         ({"channel": "pigeon"}, IntakeError, "未知的问题来源 'pigeon'"),
         ({"category": "E05"}, IntakeError, "是大类"),
-        ({"crs": "bd09"}, IntakeError, "暂不支持 bd09"),
+        ({"crs": "mars"}, InvalidCoordinateError, "未知坐标系 'mars'"),
     ],
 )
 def test_a_bad_report_is_refused_with_what_is_wrong_and_nothing_is_stored(
@@ -100,3 +101,19 @@ def test_a_bad_report_is_refused_with_what_is_wrong_and_nothing_is_stored(
     with pytest.raises(error, match=message):
         file_report(engine, index, **{"lon": lon, "lat": lat, **changes})
     assert count_problems(engine) == before
+
+
+def test_a_report_in_gcj02_lands_on_the_same_grid_and_keeps_its_original_coordinates(
+    demo: tuple[Engine, GeoIndex],
+) -> None:
+    engine, index = demo
+    grid_id, _community, lon, lat = a_grid_centre(engine)
+    gcj_lon, gcj_lat = (float(v[0]) for v in from_wgs84([lon], [lat], "gcj02"))
+    assert abs(gcj_lon - lon) > 1e-4  # GCJ-02 is offset by hundreds of metres in China
+    problem_id = file_report(engine, index, lon=gcj_lon, lat=gcj_lat, crs="gcj02")
+    with engine.connect() as conn:
+        row = conn.execute(select(problem).where(problem.c.id == problem_id)).one()
+    assert row.grid_id == grid_id
+    assert (row.orig_x, row.orig_y, row.orig_crs) == (gcj_lon, gcj_lat, "gcj02")
+    assert abs(row.lon - lon) < 1e-7
+    assert abs(row.lat - lat) < 1e-7

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from kaoping.cli.main import Json, app, console, engine_for, parse_time, print_json, reports_errors
+from kaoping.db.places import describe
 from kaoping.db.uow import SqlUnitOfWork
 from kaoping.domain.categories import CategoryLevel
-from kaoping.domain.problems import Coordinate, CoordinateSystem
+from kaoping.domain.problems import Coordinate
+from kaoping.geo.crs import coordinate_to_wgs84
 from kaoping.io.seeds import load_categories, load_scheme
 from kaoping.services.intake import ProblemReport, report_problem
 from kaoping.settings import get_settings
@@ -20,28 +23,32 @@ from kaoping.wiring import load_index
 @app.command()
 @reports_errors
 def locate(
-    lon: Annotated[str, typer.Option(help="经度 (WGS84)")],
-    lat: Annotated[str, typer.Option(help="纬度 (WGS84)")],
+    lon: Annotated[str, typer.Option(help="经度")],
+    lat: Annotated[str, typer.Option(help="纬度")],
+    crs: Annotated[str, typer.Option(help="坐标系: wgs84 | gcj02 | bd09 | cgcs2000")] = "wgs84",
     as_json: Json = False,
 ) -> None:
-    """查询一个坐标所在的单元网格、社区、镇街、区县和最近的道路."""
+    """查询一个坐标所在的单元网格、社区、镇街、区县和最近的道路 (含距离)."""
     settings = get_settings()
-    point = Coordinate.parse(lon, lat, CoordinateSystem.WGS84)
+    point = coordinate_to_wgs84(Coordinate.parse(lon, lat, crs))
     with engine_for(settings) as engine, engine.connect() as conn:
-        location = load_index(conn, settings.road_snap_m).locate(point.lon, point.lat)
-    data = {
-        "grid_id": location.grid_id,
-        "community_id": location.community_id,
-        "town_id": location.town_id,
-        "district_id": location.district_id,
-        "road_id": location.road_id,
-        "road_distance_m": location.road_distance_m,
-    }
+        place = describe(conn, load_index(conn, settings.road_snap_m).locate(point.lon, point.lat))
     if as_json:
-        print_json(data)
-    else:
-        for key, value in data.items():
-            console.print(f"{key}: {value}")
+        print_json({"lon": point.lon, "lat": point.lat, **dataclasses.asdict(place)})
+        return
+    road = (
+        f"{place.road_name} ({place.road_code}), 距离 {place.road_distance_m} 米" if place.road_code else "—"
+    )
+    table = Table(title=f"定位结果 (WGS84 {point.lon:.6f}, {point.lat:.6f})", show_header=False)
+    for label, value in (
+        ("单元网格", place.grid_code),
+        ("社区", f"{place.community_name} ({place.community_code})"),
+        ("镇街", f"{place.town_name} ({place.town_code})"),
+        ("区县", f"{place.district_name} ({place.district_code})"),
+        (f"最近道路 ({settings.road_snap_m:g} 米内)", road),
+    ):
+        table.add_row(label, value)
+    console.print(table)
 
 
 @app.command()
@@ -51,7 +58,7 @@ def report(
     lon: Annotated[str, typer.Option(help="经度")],
     lat: Annotated[str, typer.Option(help="纬度")],
     channel: Annotated[str, typer.Option(help="来源, 如 grid_worker, third_party")] = "grid_worker",
-    crs: Annotated[str, typer.Option(help="坐标系: wgs84 | cgcs2000")] = "wgs84",
+    crs: Annotated[str, typer.Option(help="坐标系: wgs84 | gcj02 | bd09 | cgcs2000")] = "wgs84",
     at: Annotated[str | None, typer.Option(help="发现时间, 默认为现在")] = None,
     description: Annotated[str, typer.Option(help="问题描述")] = "",
 ) -> None:
@@ -69,8 +76,9 @@ def report(
     with engine_for(settings) as engine:
         with engine.connect() as conn:
             index = load_index(conn, settings.road_snap_m)
+        rules = load_scheme().rules
         problem_id = report_problem(
-            SqlUnitOfWork(engine), index, load_categories(), load_scheme().rules, draft
+            SqlUnitOfWork(engine), index, coordinate_to_wgs84, load_categories(), rules, draft
         )
     console.print(f"已受理, 问题编号 {problem_id}")
 

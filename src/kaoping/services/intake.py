@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,19 +32,25 @@ class ProblemReport:
 
 
 def report_problem(
-    uow: UnitOfWork, locator: Locator, categories: CategoryTree, rules: ScoringRules, report: ProblemReport
+    uow: UnitOfWork,
+    locator: Locator,
+    to_wgs84: Callable[[Coordinate], Coordinate],
+    categories: CategoryTree,
+    rules: ScoringRules,
+    report: ProblemReport,
 ) -> ProblemId:
-    """Check a report, locate it on its grid and store it; nothing is stored if any check fails."""
+    """Check a report, locate it on its grid and store it; nothing is stored if any check fails.
+
+    The point is converted to WGS84 (``to_wgs84``) for locating and storage; the coordinates as
+    reported are kept beside it."""
     channel = _channel(report.channel)
     cat = categories.get(report.category)
     if cat.level is not CategoryLevel.MINOR:
         raise IntakeError(f"问题类别 {cat.code} {cat.name} 是大类, 请选择具体的小类")
     original = Coordinate.parse(report.lon, report.lat, report.crs)
-    if original.system not in (CoordinateSystem.WGS84, CoordinateSystem.CGCS2000):
-        raise IntakeError(f"暂不支持 {original.system.value} 坐标的单条上报, 请提供 WGS84 坐标")
     if report.found_at.tzinfo is None:
         raise IntakeError("发现时间缺少时区")
-    point = Coordinate(original.lon, original.lat)
+    point = to_wgs84(original)
     location = locator.locate(point.lon, point.lat)
     with uow:
         category_id = uow.problems.category_ids()[cat.code]
