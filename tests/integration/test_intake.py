@@ -4,7 +4,7 @@ that says what is wrong, and nothing is stored."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -117,3 +117,33 @@ def test_a_report_in_gcj02_lands_on_the_same_grid_and_keeps_its_original_coordin
     assert (row.orig_x, row.orig_y, row.orig_crs) == (gcj_lon, gcj_lat, "gcj02")
     assert abs(row.lon - lon) < 1e-7
     assert abs(row.lat - lat) < 1e-7
+
+
+def test_a_report_is_located_against_the_grids_in_force_on_the_day_it_was_found(
+    demo: tuple[Engine, GeoIndex],
+) -> None:
+    engine, _index = demo
+    old_id, _community, lon, lat = a_grid_centre(engine)
+    with engine.begin() as conn:  # the grid gets a new version from 2026-01-01
+        row = conn.execute(select(grid).where(grid.c.id == old_id)).one()
+        conn.execute(grid.update().where(grid.c.id == old_id).values(valid_to=date(2026, 1, 1)))
+        values = {k: v for k, v in row._mapping.items() if k not in ("id", "valid_from", "valid_to")}
+        new_id = conn.execute(
+            grid.insert().values(**values, valid_from=date(2026, 1, 1)).returning(grid.c.id)
+        ).scalar_one()
+    try:
+        with engine.connect() as conn:
+            history = load_index(conn, road_snap_m=50.0, include_history=True)
+        late_2025 = datetime(2025, 12, 15, 10, tzinfo=TZ)
+        ids = [file_report(engine, history, lon=lon, lat=lat, found_at=at) for at in (late_2025, FOUND_AT)]
+        with engine.connect() as conn:
+            grids = dict(
+                conn.execute(select(problem.c.id, problem.c.grid_id).where(problem.c.id.in_(ids))).all()
+            )
+        assert [grids[i] for i in ids] == [old_id, new_id]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(problem).where(problem.c.grid_id == new_id))
+            conn.execute(delete(problem).where(problem.c.found_at == datetime(2025, 12, 15, 10, tzinfo=TZ)))
+            conn.execute(delete(grid).where(grid.c.id == new_id))
+            conn.execute(grid.update().where(grid.c.id == old_id).values(valid_to=None))

@@ -26,13 +26,16 @@ def locate(
     lon: Annotated[str, typer.Option(help="经度")],
     lat: Annotated[str, typer.Option(help="纬度")],
     crs: Annotated[str, typer.Option(help="坐标系: wgs84 | gcj02 | bd09 | cgcs2000")] = "wgs84",
+    at: Annotated[str | None, typer.Option(help="按该日现行的边界定位 (YYYY-MM-DD); 默认为现行边界")] = None,
     as_json: Json = False,
 ) -> None:
     """查询一个坐标所在的单元网格、社区、镇街、区县和最近的道路 (含距离)."""
     settings = get_settings()
     point = coordinate_to_wgs84(Coordinate.parse(lon, lat, crs))
+    day = parse_time(at, settings).date() if at else None
     with engine_for(settings) as engine, engine.connect() as conn:
-        place = describe(conn, load_index(conn, settings.road_snap_m).locate(point.lon, point.lat))
+        index = load_index(conn, settings.road_snap_m, include_history=day is not None)
+        place = describe(conn, index.locate(point.lon, point.lat, at=day))
     if as_json:
         print_json({"lon": point.lon, "lat": point.lat, **dataclasses.asdict(place)})
         return
@@ -75,7 +78,7 @@ def report(
     )
     with engine_for(settings) as engine:
         with engine.connect() as conn:
-            index = load_index(conn, settings.road_snap_m)
+            index = load_index(conn, settings.road_snap_m, include_history=True)
         rules = load_scheme().rules
         problem_id = report_problem(
             SqlUnitOfWork(engine), index, coordinate_to_wgs84, load_categories(), rules, draft

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -42,6 +43,16 @@ class GridRow:
     town_id: int
     district_id: int
     geometry: bytes  # WKB, WGS84
+    valid_from: date | None = None
+    valid_to: date | None = None  # None: in force
+
+
+@dataclass(frozen=True, slots=True)
+class RoadRow:
+    id: int
+    geometry: bytes  # WKB, WGS84
+    valid_from: date | None = None
+    valid_to: date | None = None  # None: in force
 
 
 def _ids(conn: Connection, table: Any) -> dict[str, int]:
@@ -206,20 +217,25 @@ def save_people(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
     """Rows: name, role, scope ('unit'|'grid'|'road'|'department'), scope_code — one role each."""
     if not rows:
         return
-    first_id = int(conn.execute(select(person.c.id).order_by(person.c.id.desc()).limit(1)).scalar() or 0) + 1
-    conn.execute(insert(person), [{"id": first_id + i, "name": r["name"]} for i, r in enumerate(rows)])
+    # The database picks the ids (so PostgreSQL's sequence stays in step); RETURNING in parameter
+    # order pairs each id with its row.
+    stmt = insert(person).returning(person.c.id, sort_by_parameter_order=True)
+    person_ids = conn.execute(stmt, [{"name": r["name"]} for r in rows]).scalars().all()
     lookups = {scope: _ids(conn, table) for scope, (_col, table) in _SCOPES.items()}
     assignments = []
-    for i, r in enumerate(rows):
+    for person_id, r in zip(person_ids, rows, strict=True):
         column, _table = _SCOPES[r["scope"]]
-        row = {"person_id": first_id + i, "role": str(r["role"]), **dict.fromkeys(_SCOPE_COLUMNS)}
+        row = {"person_id": person_id, "role": str(r["role"]), **dict.fromkeys(_SCOPE_COLUMNS)}
         row[column] = lookups[r["scope"]][r["scope_code"]]
         assignments.append(row)
     conn.execute(insert(role_assignment), assignments)
 
 
-def list_grid_rows(conn: Connection) -> list[GridRow]:
-    """Every grid with its community, town and district ids, for building the locator."""
+def list_grid_rows(conn: Connection, *, include_history: bool = False) -> list[GridRow]:
+    """Grids in force (or every version) with their community, town and district ids, for the locator.
+
+    A grid version keeps the community row it was stored under, so an old version still names the
+    community, town and district that were responsible while it was in force."""
     community, town = aliased(admin_unit), aliased(admin_unit)
     stmt = (
         select(
@@ -229,16 +245,24 @@ def list_grid_rows(conn: Connection) -> list[GridRow]:
             community.c.parent_id,
             town.c.parent_id,
             grid.c.geometry,
+            grid.c.valid_from,
+            grid.c.valid_to,
         )
         .join(community, community.c.id == grid.c.community_id)
         .join(town, town.c.id == community.c.parent_id)
         .order_by(grid.c.id)
     )
+    if not include_history:
+        stmt = stmt.where(grid.c.valid_to.is_(None))
     return [GridRow(*row) for row in conn.execute(stmt)]
 
 
-def list_road_rows(conn: Connection) -> list[tuple[int, bytes]]:
-    return [(i, g) for i, g in conn.execute(select(road.c.id, road.c.geometry).order_by(road.c.id))]
+def list_road_rows(conn: Connection, *, include_history: bool = False) -> list[RoadRow]:
+    """Roads in force (or every version), for the locator."""
+    stmt = select(road.c.id, road.c.geometry, road.c.valid_from, road.c.valid_to).order_by(road.c.id)
+    if not include_history:
+        stmt = stmt.where(road.c.valid_to.is_(None))
+    return [RoadRow(*row) for row in conn.execute(stmt)]
 
 
 def department_ids_by_field(conn: Connection) -> dict[tuple[str, int | None], int]:

@@ -51,7 +51,9 @@ def report_problem(
     if report.found_at.tzinfo is None:
         raise IntakeError("发现时间缺少时区")
     point = to_wgs84(original)
-    location = locator.locate(point.lon, point.lat)
+    # Located against the boundaries in force on the day it was found, so an old report filed
+    # late lands where responsibility lay then.
+    location = locator.locate(point.lon, point.lat, at=report.found_at.date())
     with uow:
         category_id = uow.problems.category_ids()[cat.code]
         problem = Problem(

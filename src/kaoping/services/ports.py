@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -15,8 +15,9 @@ from kaoping.domain.scoring import ProblemFact, UnitScore
 
 
 class Locator(Protocol):
-    def locate(self, lon: float, lat: float) -> Location:
-        """The grid, community, town, district and nearest road of a WGS84 point."""
+    def locate(self, lon: float, lat: float, at: date | None = None) -> Location:
+        """The grid, community, town, district and nearest road of a WGS84 point, among the
+        boundaries in force on day ``at`` (None: in force now)."""
         ...
 
 
