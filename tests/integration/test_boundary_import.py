@@ -34,6 +34,7 @@ from kaoping.io.boundaries import BoundaryFileError
 from kaoping.wiring import load_index
 from kaoping.wiring.boundaries import FieldMapping, ImportReport, ImportRequest, Outcome, import_boundaries
 from kaoping.wiring.checks import check_geography
+from kaoping.wiring.grids import GridRequest, GridSelection, generate_grids
 
 TODAY = date(2026, 3, 1)
 DATAV = FieldMapping(code="adcode", name="name", parent="parent.adcode")
@@ -200,6 +201,24 @@ def test_random_points_inside_the_imported_districts_locate_to_their_district(
     assert located.unassigned.size == 0
     assert (located.district_id == expected).all()
     assert len(set(expected.tolist())) == len(districts)  # every district got points
+
+
+def test_a_city_without_a_grid_layer_gets_grids_generated_and_points_locate_to_their_district(
+    conn: Connection, city: DemoGeography, files: Path
+) -> None:
+    import_city(conn, files, down_to=Layer.COMMUNITY)  # DataV districts and towns, no grid layer
+    results = generate_grids(conn, GridRequest(GridSelection((), None), today=TODAY))
+    assert len(results) == len(city.communities)
+    assert count(conn, grid) > 0
+    report = check_geography(conn)
+    assert report.ok, report.findings
+    districts = list_in_force(conn, Layer.DISTRICT)
+    lon, lat, expected = sample_points(city, districts, 1_000, np.random.default_rng(11))
+
+    located = load_index(conn, road_snap_m=50.0).locate_many(lon, lat)
+
+    assert located.unassigned.size == 0
+    assert (located.district_id == expected).all()
 
 
 def sample_points(
