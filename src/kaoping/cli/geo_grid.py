@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from kaoping.cli.geo import geo_app
-from kaoping.cli.main import Json, console, engine_for, print_json, reports_errors
+from kaoping.cli.main import Json, console, engine_for, parse_date, print_json, reports_errors
 from kaoping.domain.errors import KaopingError
 from kaoping.geo.grids import DEFAULT_AREA_M2
 from kaoping.settings import get_settings
@@ -59,7 +59,7 @@ def geo_grid(
         selection=GridSelection(tuple(community or ()), town),
         today=datetime.now(settings.tz).date(),
         area_m2=area_m2,
-        valid_from=_date(valid_from),
+        valid_from=parse_date(valid_from, "--valid-from"),
         replace=replace,
     )
     with engine_for(settings) as engine, engine.begin() as conn:
@@ -68,15 +68,6 @@ def geo_grid(
         print_json(_json(results))
     else:
         _print(results, area_m2)
-
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise KaopingError(f"日期 {value!r} 无法识别, 请使用 2026-01-01 格式") from None
 
 
 def _json(results: list[CommunityGrids]) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,10 +10,9 @@ import typer
 from rich.table import Table
 
 from kaoping.cli.geo import geo_app
-from kaoping.cli.main import Json, console, engine_for, print_json, reports_errors
+from kaoping.cli.main import Json, console, engine_for, parse_date, print_json, reports_errors
 from kaoping.db import migrate
 from kaoping.db.boundaries import Layer
-from kaoping.domain.errors import KaopingError
 from kaoping.geo.checks import FindingKind, Tolerance
 from kaoping.geo.crs import parse_crs
 from kaoping.settings import get_settings
@@ -72,7 +71,7 @@ def geo_import(
         path=file,
         fields=FieldMapping(code_field, name_field, parent_field, tier_field),
         crs=parse_crs(crs),
-        valid_from=_date(valid_from),
+        valid_from=parse_date(valid_from, "--valid-from"),
         source_layer=layer,
         encoding=encoding,
         tolerance=Tolerance(tolerance_pct / 100, tolerance_m2),
@@ -88,15 +87,6 @@ def geo_import(
         _print_import(report)
     if not report.ok:
         raise typer.Exit(1)
-
-
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise KaopingError(f"日期 {value!r} 无法识别, 请使用 2026-01-01 格式") from None
 
 
 def _import_json(report: ImportReport) -> dict[str, Any]:

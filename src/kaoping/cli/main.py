@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from functools import wraps
 from typing import Annotated, Any, TypeVar
 
@@ -93,6 +93,17 @@ def parse_time(value: str | None, settings: Settings) -> datetime:
     except ValueError:
         raise KaopingError(f"时间 {value!r} 无法识别, 请使用 2025-03-05 或 2025-03-05T09:30 格式") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=settings.tz)
+
+
+def parse_date(value: str | None, option: str = "") -> date | None:
+    """A date typed by a user (2025-03-01), or None when none was given."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        label = f"{option} " if option else ""
+        raise KaopingError(f"{label}日期 {value!r} 无法识别, 请使用 2025-03-01 格式") from None
 
 
 def print_json(data: Any) -> None:

@@ -12,9 +12,8 @@ import typer
 from rich.table import Table
 
 from kaoping.cli.geo import org_app
-from kaoping.cli.main import Json, console, engine_for, print_json, reports_errors
+from kaoping.cli.main import Json, console, engine_for, parse_date, print_json, reports_errors
 from kaoping.db.coverage import SqlCoverageReader
-from kaoping.domain.errors import KaopingError
 from kaoping.services.coverage import CoverageGaps, CoverageReport, UnitCoverage, coverage
 from kaoping.settings import Settings, get_settings
 from kaoping.wiring.rosters import RosterReport, import_roster
@@ -75,12 +74,7 @@ def coverage_(
 
 def parse_day(value: str | None, settings: Settings, option: str) -> date:
     """A date typed by a user; today in the business timezone when none is given."""
-    if value is None:
-        return datetime.now(settings.tz).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise KaopingError(f"{option} 日期 {value!r} 无法识别, 请使用 2025-03-01 格式") from None
+    return parse_date(value, option) or datetime.now(settings.tz).date()
 
 
 # --- coverage -------------------------------------------------------------------------------------

@@ -7,8 +7,6 @@ code — any version of it, so a new boundary version does not empty its post.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,6 +24,7 @@ from sqlalchemy import (
     select,
 )
 
+from kaoping.db.engine import connected
 from kaoping.db.tables import admin_unit, grid, road, role_assignment
 from kaoping.domain.organisation import Role, UnitLevel
 from kaoping.services.coverage import Post, PostCount, UnitRecord, Vacancy
@@ -51,14 +50,14 @@ class SqlCoverageReader:
             .outerjoin(parent, parent.c.id == admin_unit.c.parent_id)
             .where(in_force(admin_unit, at))
         )
-        with self._connect() as conn:
+        with connected(self._bind) as conn:
             return [
                 UnitRecord(code, name, UnitLevel(level), up) for code, name, level, up in conn.execute(stmt)
             ]
 
     def count_posts(self, at: date) -> list[PostCount]:
         counts = []
-        with self._connect() as conn:
+        with connected(self._bind) as conn:
             for post, query in _posts(at).items():
                 held = query.held.c.code
                 stmt = (
@@ -72,7 +71,7 @@ class SqlCoverageReader:
 
     def list_vacancies(self, at: date) -> list[Vacancy]:
         vacancies = []
-        with self._connect() as conn:
+        with connected(self._bind) as conn:
             for post, query in _posts(at).items():
                 stmt = (
                     select(query.code, query.name, query.unit_code)
@@ -81,14 +80,6 @@ class SqlCoverageReader:
                 )
                 vacancies += [Vacancy(post, code, name, unit) for code, name, unit in conn.execute(stmt)]
         return vacancies
-
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        if isinstance(self._bind, Connection):
-            yield self._bind
-            return
-        with self._bind.connect() as conn:
-            yield conn
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 
 from sqlalchemy import Connection, Engine, exists, select
 
+from kaoping.db.engine import connected
 from kaoping.db.tables import admin_unit, eval_group, evaluation_item, period, score
 from kaoping.domain.organisation import UnitLevel
 from kaoping.services.rankings import ScoreRecord
@@ -36,7 +35,7 @@ class SqlRankingReader:
             .where(has_scores)
             .order_by(period.c.ends_at, period.c.starts_at.desc(), period.c.code)
         )
-        with self._connect() as conn:
+        with connected(self._bind) as conn:
             return list(conn.execute(stmt).scalars())
 
     def read_scores(self, period_code: str) -> list[ScoreRecord]:
@@ -59,16 +58,8 @@ class SqlRankingReader:
             .outerjoin(evaluation_item, evaluation_item.c.id == score.c.item_id)
             .where(period.c.code == period_code, admin_unit.c.level == self._level)
         )
-        with self._connect() as conn:
+        with connected(self._bind) as conn:
             return [
                 ScoreRecord(g_code, g_name, u_code, u_name, i_code, i_name, Decimal(points), rank, change)
                 for g_code, g_name, u_code, u_name, i_code, i_name, points, rank, change in conn.execute(stmt)
             ]
-
-    @contextmanager
-    def _connect(self) -> Iterator[Connection]:
-        if isinstance(self._bind, Connection):
-            yield self._bind
-            return
-        with self._bind.connect() as conn:
-            yield conn
