@@ -28,38 +28,40 @@ CHECKED_LAYERS = (Layer.CITY, Layer.DISTRICT, Layer.TOWN, Layer.COMMUNITY, Layer
 def people_gaps(conn: Connection, layers: Sequence[Layer], at: date) -> list[Finding]:
     """Posts nobody holds on ``at`` (from the coverage service), for the layers asked for."""
     gaps = coverage(SqlCoverageReader(conn), at).gaps
-    findings: list[Finding] = []
-    if Layer.GRID in layers:
-        findings += [
-            Finding(
+    vacant: list[tuple[Layer, FindingKind, str, str]] = [
+        *(
+            (
+                Layer.GRID,
                 FindingKind.GRID_WITHOUT_WORKER,
-                Layer.GRID.value,
-                (g.code,),
+                g.code,
                 f"网格 {g.code} ({g.community_name}) 没有网格员",
             )
             for g in gaps.grids_without_worker
-        ]
-    if Layer.ROAD in layers:
-        findings += [
-            Finding(
+        ),
+        *(
+            (
+                Layer.ROAD,
                 FindingKind.ROAD_WITHOUT_CHIEF,
-                Layer.ROAD.value,
-                (r.code,),
+                r.code,
                 f"道路 {r.code} {r.road_name} ({r.town_name}) 没有路长",
             )
             for r in gaps.roads_without_chief
-        ]
-    if Layer.COMMUNITY in layers:
-        findings += [
-            Finding(
+        ),
+        *(
+            (
+                Layer.COMMUNITY,
                 FindingKind.COMMUNITY_WITHOUT_HEAD,
-                Layer.COMMUNITY.value,
-                (c.code,),
+                c.code,
                 f"社区 {c.code} {c.name} ({c.town_name}) 没有社区主任",
             )
             for c in gaps.communities_without_head
-        ]
-    return findings
+        ),
+    ]
+    return [
+        Finding(kind, layer.value, (code,), message)
+        for layer, kind, code, message in vacant
+        if layer in layers
+    ]
 
 
 @dataclass
