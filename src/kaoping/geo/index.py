@@ -25,12 +25,15 @@ How it stays fast. Locating is plain numpy on flat arrays built once with the in
 every core (numpy releases the GIL; shapely's tree queries do not, and a million nearest-road tree
 queries take ~15 s):
 
-- grids: a bucket raster (cells about one grid wide) lists the grids whose bounding box reaches each
-  cell; a point's candidates are its cell's grids whose box holds it, and each candidate is tested
-  against the grid's edges — covered when a ray to the east crosses them an odd number of times or
-  an edge is within the border tolerance;
+- grids: a bucket raster (cells about one grid wide, ``raster.Buckets``) lists the grids whose
+  bounding box reaches each cell; a point's candidates are its cell's grids whose box holds it, and
+  each candidate is tested against the grid's edges — covered when a ray to the east crosses them an
+  odd number of times or an edge is within the border tolerance;
 - roads: each grid keeps the road *segments* that come within the snap distance of it (one tree query
   per grid, at build time); a point measures its distance to its grid's segments only.
+
+Edges and road segments are ``segments.Segments``, the per-cell and per-grid lists are compressed rows
+(``candidates.Candidates``), and validity periods are day numbers (``versions.Versions``).
 
 Point-to-segment distances use the formula GEOS uses (``Distance::pointToSegment``), so they agree
 with ``shapely.distance``. Bulk and single points share one code path (``locate`` is ``locate_many``
@@ -43,19 +46,23 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import shapely
 from numpy.typing import ArrayLike, NDArray
-from shapely import LineString, MultiLineString, MultiPolygon, Polygon, STRtree
+from shapely import LineString, MultiLineString, MultiPolygon, Polygon
 
 from kaoping.domain.errors import InvalidCoordinateError, OutsideGridError
 from kaoping.domain.ids import GridId, RoadId, UnitId
 from kaoping.domain.problems import Location
+from kaoping.geo.candidates import NONE, Candidates, IntArray
 from kaoping.geo.projection import LocalProjection
+from kaoping.geo.raster import Buckets
+from kaoping.geo.segments import Segments
+from kaoping.geo.versions import AtLike, DateLike, Versions, at_days
 
 BORDER_TOLERANCE_M = 0.01
 """How thick a grid boundary is, in metres: points this close to a grid count as on it."""
@@ -66,23 +73,9 @@ megacity density) and lets the road stage run on several cores (numpy releases t
 
 CORES = os.cpu_count() or 1  # looked up once: the call costs more than locating one point
 
-IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 ChunkResult = tuple[IntArray, IntArray, FloatArray]  # grid index, road index, road distance
-NONE = -1
-
-MAX_BUCKETS = 4_000_000
-"""Cells of the grid lookup raster at most (32 MB of row starts); past that the cells grow."""
-
-OPEN_START = np.iinfo(np.int64).min
-OPEN_END = np.iinfo(np.int64).max
-NOW = OPEN_END - 1
-"""The day number that stands for "now": later than every real day, so only open versions
-(``valid_to`` None) are in force on it."""
-
-DateLike = date | np.datetime64
-AtLike = DateLike | ArrayLike | None
-"""When points were seen: None (now), one day for all, or one day per point (NaT: now)."""
+LAST_RANK = np.iinfo(np.int64).max  # behind every real rank
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +160,7 @@ class GeoIndex:
         self._edges = Segments.of_rings(grid_geoms)
         self._grid_edges = Candidates.grouping(self._edges.owner, len(grids))
         self._grid_boxes = shapely.bounds(grid_geoms) + BORDER_TOLERANCE_M * np.array([-1, -1, 1, 1])
-        self._buckets = Buckets.of(self._grid_boxes)
+        self._buckets = Buckets.of(self._grid_boxes, min_size=BORDER_TOLERANCE_M)
         self._road_ids = np.array([r.id for r in roads], dtype=np.int64)
         self._road_rank = _ranks([("", r.id) for r in roads])
         self._road_by_rank = np.argsort(self._road_rank)
@@ -272,7 +265,7 @@ class GeoIndex:
         owners, nearest = _smallest(point_i, dist)
         distance[owners] = nearest
         lengths = np.diff(np.append(np.flatnonzero(_firsts(point_i)), point_i.size))
-        rank = np.where(dist == np.repeat(nearest, lengths), self._road_rank[road_i], OPEN_END)
+        rank = np.where(dist == np.repeat(nearest, lengths), self._road_rank[road_i], LAST_RANK)
         _owners, best = _smallest(point_i, rank)
         roads[owners] = self._road_by_rank[best]
         return roads, distance
@@ -295,224 +288,6 @@ class GeoIndex:
         array = np.empty(len(geometries), dtype=object)
         array[:] = list(geometries)
         return self.projection.geometry_to_metric(array)
-
-
-@dataclass(frozen=True)
-class Versions:
-    """When each record of an index was in force, as day numbers (from inclusive, to exclusive)."""
-
-    start: IntArray
-    end: IntArray
-    has_ended: bool  # some record is closed: "now" must filter too
-
-    @classmethod
-    def of(cls, records: Sequence[GridRecord] | Sequence[RoadRecord]) -> Versions:
-        start = np.array([_day(r.valid_from, OPEN_START) for r in records], dtype=np.int64)
-        end = np.array([_day(r.valid_to, OPEN_END) for r in records], dtype=np.int64)
-        return cls(start, end, bool((end != OPEN_END).any()))
-
-    def in_force(self, record_i: IntArray, days: IntArray | None) -> NDArray[np.bool_] | None:
-        """Which pairs have their record in force on their point's day; None when all of them do."""
-        if days is None:
-            return (self.end[record_i] == OPEN_END) if self.has_ended else None
-        return (self.start[record_i] <= days) & (days < self.end[record_i])
-
-
-@dataclass(frozen=True)
-class Segments:
-    """Straight segments a → b in metres, each with the index of the line or polygon it belongs to,
-    and what the distance and crossing tests need of them, computed once."""
-
-    ax: FloatArray
-    ay: FloatArray
-    bx: FloatArray
-    by: FloatArray
-    owner: IntArray
-    dx: FloatArray
-    dy: FloatArray
-    length2: FloatArray  # squared length
-    length: FloatArray
-    nonzero_length2: FloatArray  # length2, 1 for a zero-length segment: divisions never fail
-    nonzero_dy: FloatArray  # dy, 1 for a horizontal segment (which no eastward ray crosses)
-
-    @classmethod
-    def between(cls, a: FloatArray, b: FloatArray, owner: IntArray) -> Segments:
-        dx, dy = b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
-        length2 = dx * dx + dy * dy  # as GEOS computes it, so distances round the same way
-        return cls(
-            np.ascontiguousarray(a[:, 0]),
-            np.ascontiguousarray(a[:, 1]),
-            np.ascontiguousarray(b[:, 0]),
-            np.ascontiguousarray(b[:, 1]),
-            owner,
-            dx,
-            dy,
-            length2,
-            np.sqrt(length2),
-            np.where(length2 == 0, 1.0, length2),
-            np.where(dy == 0, 1.0, dy),
-        )
-
-    @classmethod
-    def of(cls, lines: NDArray[np.object_]) -> Segments:
-        """The segments of ``lines`` (LineStrings, MultiLineStrings, rings), owned by their line."""
-        parts, part_line = shapely.get_parts(lines, return_index=True)
-        coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-        same = np.flatnonzero(coord_part[1:] == coord_part[:-1])  # a segment joins i and i + 1
-        return cls.between(coords[same], coords[same + 1], part_line[coord_part[same]].astype(np.int64))
-
-    @classmethod
-    def of_rings(cls, polygons: NDArray[np.object_]) -> Segments:
-        """The segments of every ring (shells and holes) of ``polygons``, owned by their polygon."""
-        parts, part_of = shapely.get_parts(polygons, return_index=True)
-        rings, ring_of = shapely.get_rings(parts, return_index=True)
-        segments = cls.of(rings)
-        return replace(segments, owner=part_of[ring_of][segments.owner].astype(np.int64))
-
-    def near(self, areas: NDArray[np.object_], distance: float) -> Candidates:
-        """For each area, the segments within ``distance`` of it (one tree query, at build time)."""
-        if self.owner.size == 0:
-            return Candidates(np.zeros(areas.size + 1, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        lines = shapely.linestrings(np.stack([self.ax, self.ay, self.bx, self.by], axis=1).reshape(-1, 2, 2))
-        pairs = STRtree(lines).query(areas, predicate="dwithin", distance=distance)
-        order = np.lexsort((pairs[1], pairs[0]))
-        return Candidates(_indptr(pairs[0], areas.size), pairs[1][order].astype(np.int64))
-
-    def distance(self, px: FloatArray, py: FloatArray, segment_i: IntArray) -> FloatArray:
-        """Distance from each point to its segment, computed as GEOS does (Distance::pointToSegment):
-        to an end when the foot of the perpendicular falls outside, else along the perpendicular."""
-        qx, qy = px - self.ax[segment_i], py - self.ay[segment_i]
-        dx, dy, divisor = self.dx[segment_i], self.dy[segment_i], self.nonzero_length2[segment_i]
-        r = (qx * dx + qy * dy) / divisor
-        across = np.abs((qx * dy - qy * dx) / divisor) * self.length[segment_i]
-        to_a = np.sqrt(qx * qx + qy * qy)
-        to_b = np.sqrt((px - self.bx[segment_i]) ** 2 + (py - self.by[segment_i]) ** 2)
-        return np.where((r <= 0) | (self.length2[segment_i] == 0), to_a, np.where(r >= 1, to_b, across))
-
-    def crosses_east(self, px: FloatArray, py: FloatArray, segment_i: IntArray) -> NDArray[np.bool_]:
-        """Whether a ray from each point towards +x crosses its segment (half-open in y, so a ray
-        through a vertex counts once): an odd count over a polygon's rings means inside."""
-        ax, ay = self.ax[segment_i], self.ay[segment_i]
-        spans = (ay > py) != (self.by[segment_i] > py)
-        at_x = ax + (py - ay) * self.dx[segment_i] / self.nonzero_dy[segment_i]
-        crosses: NDArray[np.bool_] = spans & (px < at_x)
-        return crosses
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """Compressed rows (CSR): the candidates of key ``k`` are ``item[indptr[k]:indptr[k + 1]]``."""
-
-    indptr: IntArray
-    item: IntArray
-
-    @classmethod
-    def grouping(cls, key: IntArray, keys: int) -> Candidates:
-        """Items 0 … n-1 grouped by ``key`` (which must already be sorted)."""
-        return cls(_indptr(key, keys), np.arange(key.size, dtype=np.int64))
-
-    def pairs(self, keys: IntArray) -> tuple[IntArray, IntArray]:
-        """(position, item) pairs for each position's key (-1: none), grouped by position in order."""
-        rows = np.flatnonzero(keys >= 0)
-        start = self.indptr[keys[rows]]
-        count = self.indptr[keys[rows] + 1] - start
-        position = np.repeat(rows, count)
-        # Output k reads item[start[p] + (k - first output of p)].
-        offset = np.repeat(start - (np.cumsum(count) - count), count)
-        return position.astype(np.int64), self.item[offset + np.arange(position.size)]
-
-
-@dataclass(frozen=True)
-class Buckets:
-    """A raster of square cells about one grid wide; each cell lists the grids whose (tolerance-widened)
-    bounding box reaches into it."""
-
-    x0: float
-    y0: float
-    size: float
-    nx: int
-    ny: int
-    grids: Candidates
-
-    @classmethod
-    def of(cls, boxes: FloatArray) -> Buckets:
-        """Cells as wide as the typical grid box (wider when that would make more than
-        ``MAX_BUCKETS``): a point has a handful of candidates, and a grid is listed in a few cells."""
-        ok = np.flatnonzero(np.isfinite(boxes).all(axis=1))  # an empty geometry has no box
-        no_grids = Candidates(np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64))
-        if ok.size == 0:
-            return cls(0.0, 0.0, 1.0, 0, 0, no_grids)
-        box = boxes[ok]
-        x0, y0 = float(box[:, 0].min()), float(box[:, 1].min())
-        width, height = float(box[:, 2].max()) - x0, float(box[:, 3].max()) - y0
-        typical = float(np.median(np.maximum(box[:, 2] - box[:, 0], box[:, 3] - box[:, 1])))
-        size = max(typical, math.sqrt(width * height / MAX_BUCKETS), BORDER_TOLERANCE_M)
-        layout = cls(
-            x0, y0, size, int(np.floor(width / size)) + 1, int(np.floor(height / size)) + 1, no_grids
-        )
-        box_i, cell = layout._cover(box)
-        order = np.argsort(cell, kind="stable")
-        return replace(
-            layout, grids=Candidates(_indptr(cell[order], layout.nx * layout.ny), ok[box_i[order]])
-        )
-
-    def _cover(self, box: FloatArray) -> tuple[IntArray, IntArray]:
-        """(box, cell) for every cell each box reaches into."""
-        col0, row0 = self._column(box[:, 0]), self._row(box[:, 1])
-        col1, row1 = self._column(box[:, 2]), self._row(box[:, 3])
-        width = col1 - col0 + 1
-        count = width * (row1 - row0 + 1)
-        box_i = np.repeat(np.arange(box.shape[0]), count)
-        k = np.arange(box_i.size) - np.repeat(np.cumsum(count) - count, count)
-        return box_i, (row0[box_i] + k // width[box_i]) * self.nx + col0[box_i] + k % width[box_i]
-
-    # Boxes and points go through the same arithmetic, so a point on a box's edge falls in one of
-    # the box's cells (float floor division could round differently from floor of the quotient).
-    def _column(self, x: FloatArray) -> IntArray:
-        return np.floor((x - self.x0) / self.size).astype(np.int64)
-
-    def _row(self, y: FloatArray) -> IntArray:
-        return np.floor((y - self.y0) / self.size).astype(np.int64)
-
-    def pairs(self, x: FloatArray, y: FloatArray) -> tuple[IntArray, IntArray]:
-        """(point, grid) pairs: the grids listed in each point's cell, grouped by point in order."""
-        # In floats first: a point far outside the city would overflow an integer cell number.
-        col, row = np.floor((x - self.x0) / self.size), np.floor((y - self.y0) / self.size)
-        inside = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)
-        return self.grids.pairs(np.where(inside, row * self.nx + col, NONE).astype(np.int64))
-
-
-def at_days(at: AtLike, n: int) -> IntArray | None:
-    """Day numbers (days since 1970-01-01) for ``n`` points; None when every point means "now".
-
-    A datetime counts as the day its own clock shows (no timezone conversion): pass the local day
-    when a problem was found. Bulk callers should pass ``datetime64[D]`` arrays (NaT: now)."""
-    if at is None:
-        return None
-    if isinstance(at, date | np.datetime64):
-        return np.full(n, _day(at, NOW), dtype=np.int64)
-    values = np.asarray(at)
-    if values.shape != (n,):
-        raise ValueError(f"at must be one day or one day per point ({n}), got shape {values.shape}")
-    if values.dtype == object:  # dates, datetimes, None: one by one, as numpy refuses aware datetimes
-        return np.array([_day(v, NOW) for v in values.tolist()], dtype=np.int64)
-    days = values.astype("datetime64[D]")
-    return np.where(np.isnat(days), NOW, days.astype(np.int64))
-
-
-def _day(value: Any, missing: int) -> int:
-    """The day number of a date, datetime (its own calendar day) or datetime64; ``missing`` for none."""
-    if isinstance(value, datetime):
-        value = value.date()
-    if value is None:
-        return missing
-    day = np.datetime64(value, "D")
-    return missing if np.isnat(day) else int(day.astype(np.int64))
-
-
-def _indptr(key: IntArray, keys: int) -> IntArray:
-    """Row starts of a CSR whose items are sorted by ``key`` (values 0 … keys-1)."""
-    return np.concatenate([[0], np.cumsum(np.bincount(key, minlength=keys))]).astype(np.int64)
 
 
 def _smallest(point_i: IntArray, value: NDArray[Any]) -> tuple[IntArray, NDArray[Any]]:
