@@ -238,3 +238,15 @@ score = Table(
     UniqueConstraint("period_id", "unit_id", "item_id", name="uq_score_period_unit_item"),
     Index("ix_score_period_group", "period_id", "group_id"),
 )
+
+# The working calendar (工作日历): days that differ from, or are named beyond, Monday–Friday work.
+# A year counts as known once it has a row; deadlines refuse dates in unknown years.
+calendar_day = Table(
+    "calendar_day",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(16), nullable=False),  # workday | holiday (DayKind)
+    Column("note", String(64), nullable=False, server_default=""),  # 国庆节, 春节调休上班 …
+    Column("source", String(32), nullable=False),  # "manual", or the library and its version
+    CheckConstraint("kind IN ('workday', 'holiday')", name="kind"),
+)
