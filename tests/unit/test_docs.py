@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import re
 from pathlib import Path
+from types import ModuleType
 
 from kaoping.settings import Settings
 
@@ -39,3 +42,38 @@ def test_the_readme_gives_exactly_the_two_setup_commands() -> None:
         "make demo",
         "make test",
     ]
+
+
+def glossary_identifiers() -> list[str]:
+    """Dotted names in the glossary's identifier column, except those marked (planned)."""
+    names: list[str] = []
+    for line in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = line.split("|")
+        if len(cells) < 5 or "(planned)" in cells[3]:
+            continue
+        names += re.findall(r"`((?:domain|services|io|geo|db)\.[A-Za-z_][\w.]*)`", cells[3])
+    return names
+
+
+def test_every_identifier_the_glossary_names_exists_in_the_code() -> None:
+    missing = []
+    for name in glossary_identifiers():
+        module_path, *attributes = name.split(".")
+        target: object = importlib.import_module(f"kaoping.{module_path}")
+        for part in attributes:
+            if isinstance(target, ModuleType) and not hasattr(target, part):
+                try:
+                    target = importlib.import_module(f"{target.__name__}.{part}")
+                    continue
+                except ModuleNotFoundError:
+                    pass
+            fields = getattr(target, "__dataclass_fields__", {})
+            if part in fields:
+                target = fields[part]
+            elif hasattr(target, part):
+                target = getattr(target, part)
+            else:
+                missing.append(name)
+                break
+    assert len(glossary_identifiers()) > 50
+    assert not missing, f"the glossary names identifiers the code does not have: {missing}"
