@@ -4,7 +4,7 @@ What makes the year realistic: a category mix from the seed data's weights and s
 in the seed data's shares; third-party testers who inspect every district with a similar effort
 (so their findings measure quality, not size); hot-spot streets; districts that differ in quality
 (more problems, more repeats, slower handling); deliberate re-occurrences at the same place, which
-the repeat check below then finds like it would find any other.
+the scheme's repeat rule (``kaoping.geo.repeats``) then finds like it would find any other.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from kaoping.domain.categories import Category, DeadlineUnit
 from kaoping.domain.problems import Channel, CoordinateSystem, ProblemStatus
 from kaoping.domain.scoring import ScoringRules
 from kaoping.geo.index import GeoIndex, LocatedBatch
+from kaoping.geo.repeats import RepeatColumns, link_repeats
 
-REPEAT_RADIUS_M = 30.0
-REPEAT_WINDOW_DAYS = 30.0
 HOT_SPOT_FACTOR = 4.0
 EXTERNAL_PER_DISTRICT = 11_000  # findings a year by third party, supervision, media and leaders
 
@@ -102,12 +101,11 @@ def generate_year(inputs: DemoInputs, size_per_year: int, year: int, seed: int) 
         a[order] for a in (channels, grid_idx, day, seconds, cat_idx, x, y)
     )
     found_utc = _utc_seconds(year, day, seconds, inputs.tz)
-    repeat_of = find_repeats(x, y, found_utc, cat_idx)
+    handling = _handle(inputs, year, rng, cat_idx, found_utc, quality[grid_idx])
     lon, lat = geo.projection.to_wgs84(x, y)
     located = inputs.index.locate_many(lon, lat)
-    rows = _rows(
-        inputs, year, rng, channels, cat_idx, found_utc, lon, lat, located, quality[grid_idx], repeat_of
-    )
+    repeat_of = _repeat_links(inputs, x, y, found_utc, cat_idx, handling, located.grid_id >= 0)
+    rows = _rows(inputs, channels, cat_idx, found_utc, lon, lat, located, handling, repeat_of)
     return GeneratedYear(rows, int(located.unassigned.size), int((repeat_of >= 0).sum()))
 
 
@@ -236,61 +234,35 @@ def _utc_seconds(year: int, day: np.ndarray, seconds: np.ndarray, tz: ZoneInfo) 
     return utc
 
 
-def find_repeats(
-    x: np.ndarray,
-    y: np.ndarray,
-    t: np.ndarray,
-    cat: np.ndarray,
-    radius_m: float = REPEAT_RADIUS_M,
-    window_days: float = REPEAT_WINDOW_DAYS,
-) -> np.ndarray:
-    """For problems sorted by time: index of the latest earlier problem of the same category within
-    ``radius_m`` metres and ``window_days`` days, or -1. Buckets of ``radius_m`` keep it linear."""
-    window = window_days * 86400
-    xs, ys, ts = x.tolist(), y.tolist(), t.tolist()  # Python floats: numpy scalars are slow in loops
-    cell_x = np.floor(x / radius_m).astype(np.int64)
-    cell_y = np.floor(y / radius_m).astype(np.int64)
-    buckets: dict[tuple[int, int, int], list[int]] = {}
-    result = np.full(x.size, -1, dtype=np.int64)
-    r2 = radius_m * radius_m
-    for i, (cx, cy, c) in enumerate(zip(cell_x.tolist(), cell_y.tolist(), cat.tolist(), strict=True)):
-        best = -1
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for j in reversed(buckets.get((c, cx + dx, cy + dy), ())):
-                    if ts[i] - ts[j] > window:
-                        break
-                    if j > best and (xs[i] - xs[j]) ** 2 + (ys[i] - ys[j]) ** 2 <= r2:
-                        best = j
-                        break
-        result[i] = best
-        buckets.setdefault((c, cx, cy), []).append(i)
-    return result
-
-
 def _utc_text(epoch_seconds: np.ndarray) -> list[str]:
     text = np.datetime_as_string(epoch_seconds.astype("datetime64[s]"), unit="us")
     return [s.replace("T", " ") for s in text.tolist()]
 
 
-def _rows(
+@dataclass(frozen=True)
+class _Handling:
+    """How each problem was handled: times in seconds since the epoch (UTC), flags per problem."""
+
+    deadline: np.ndarray
+    closed: np.ndarray  # when it was (or will be) rectified
+    is_closed: np.ndarray  # rectified by the end of the year
+    voided: np.ndarray
+    overdue: np.ndarray
+
+
+def _handle(
     inputs: DemoInputs,
     year: int,
     rng: np.random.Generator,
-    channels: np.ndarray,
     cat_idx: np.ndarray,
     found: np.ndarray,
-    lon: np.ndarray,
-    lat: np.ndarray,
-    located: LocatedBatch,
     quality: np.ndarray,
-    repeat_of: np.ndarray,
-) -> list[tuple[object, ...]]:
-    """Handling, flags and departments, then the rows in storage form (unlocated points dropped)."""
-    cats = inputs.categories
-    n = found.size
+) -> _Handling:
     span_h = np.array(
-        [(c.deadline_value or 1) * _SPAN_HOURS[c.deadline_unit or DeadlineUnit.WORK_DAYS] for c in cats]
+        [
+            (c.deadline_value or 1) * _SPAN_HOURS[c.deadline_unit or DeadlineUnit.WORK_DAYS]
+            for c in inputs.categories
+        ]
     )[cat_idx]
     deadline = found + (span_h * 3600).astype(np.int64)
     # Handling time relative to the deadline: log-normal, slower in weaker districts.
@@ -298,8 +270,54 @@ def _rows(
     closed = found + (span_h * 3600 * ratio).astype(np.int64)
     as_of = _utc_seconds(year + 1, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), inputs.tz)[0]
     is_closed = closed <= as_of
-    voided = rng.random(n) < 0.01
+    voided = rng.random(found.size) < 0.01
     overdue = np.where(is_closed, closed > deadline, deadline < as_of) & ~voided
+    return _Handling(deadline, closed, is_closed, voided, overdue)
+
+
+def _repeat_links(
+    inputs: DemoInputs,
+    x: np.ndarray,
+    y: np.ndarray,
+    found: np.ndarray,
+    cat_idx: np.ndarray,
+    handling: _Handling,
+    located: np.ndarray,
+) -> np.ndarray:
+    """Per problem, the index of the earlier problem it repeats under the scheme's rule, or -1.
+    Points the locator refused take no part (they are not stored)."""
+    rule = inputs.rules.repeat_rule
+    items = [inputs.rules.item_of(c.code) for c in inputs.categories]
+    keys = [rule.key_of(c, i.code if i else None) for c, i in zip(inputs.categories, items, strict=True)]
+    key_codes = np.unique(keys, return_inverse=True)[1]  # per category index
+    columns = RepeatColumns(
+        np.where(located, x, np.nan),
+        y,
+        found,
+        key_codes[cat_idx],
+        np.where(handling.voided, np.nan, handling.closed),
+        handling.voided,
+    )
+    links = link_repeats(rule, columns)
+    repeat_of: np.ndarray = links.repeat_of
+    return repeat_of
+
+
+def _rows(
+    inputs: DemoInputs,
+    channels: np.ndarray,
+    cat_idx: np.ndarray,
+    found: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    located: LocatedBatch,
+    handling: _Handling,
+    repeat_of: np.ndarray,
+) -> list[tuple[object, ...]]:
+    """Flags and departments, then the rows in storage form (unlocated points dropped)."""
+    cats = inputs.categories
+    deadline, closed, is_closed = handling.deadline, handling.closed, handling.is_closed
+    voided, overdue = handling.voided, handling.overdue
     status = np.where(
         voided,
         ProblemStatus.VOIDED.value,
@@ -308,8 +326,7 @@ def _rows(
     high = _high_score_table(inputs)[cat_idx, channels]
     kept = located.grid_id >= 0
     new_id = np.cumsum(kept)  # ids 1..k over the kept rows
-    repeat_id = np.where(repeat_of >= 0, new_id[np.maximum(repeat_of, 0)], 0)
-    repeat_id = np.where((repeat_of >= 0) & kept[np.maximum(repeat_of, 0)], repeat_id, 0)
+    repeat_id = np.where(repeat_of >= 0, new_id[np.maximum(repeat_of, 0)], 0)  # unlocated never match
 
     found_t, deadline_t, closed_t = _utc_text(found), _utc_text(deadline), _utc_text(closed)
     columns = {

@@ -15,6 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from kaoping.domain.ids import UnitId
 from kaoping.domain.problems import Channel
+from kaoping.domain.repeats import RepeatRule
 
 HUNDREDTH = Decimal("0.01")
 
@@ -67,6 +68,7 @@ class ScoringRules:
     overdue_extra: Decimal = Decimal(0)  # added per problem rectified late or still open late
     category_points: Mapping[str, Decimal] = field(default_factory=dict)  # per-category override
     high_score_threshold: Decimal = Decimal("0.5")
+    repeat_rule: RepeatRule = field(default_factory=RepeatRule)  # what counts as a repeat problem
     _item_by_category: dict[str, ItemRule] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 from kaoping.domain.categories import Category, CategoryLevel, CategoryTree
 from kaoping.domain.errors import UnknownCategoryError
 from kaoping.domain.problems import Channel
+from kaoping.domain.repeats import RepeatRule
 from kaoping.domain.scoring import GroupRule, ItemRule, ScoringRules
 from kaoping.io.seed_files import Place, read_yaml
 
@@ -27,14 +28,16 @@ _SCHEME_KEYS = {
     "repeat_multiplier",
     "overdue_extra",
     "high_score_threshold",
+    "repeats",
     "severity_points",
     "category_points",
     "items",
     "groups",
 }
-_SCHEME_REQUIRED = _SCHEME_KEYS - {"severity_points", "category_points", "overdue_extra"}
+_SCHEME_REQUIRED = _SCHEME_KEYS - {"severity_points", "category_points", "overdue_extra", "repeats"}
 _ITEM_KEYS = {"code", "name", "points_per_problem", "categories"}
 _GROUP_KEYS = {"code", "name", "maxima"}
+_REPEAT_KEYS = {"radius_m", "window_days", "match", "count_open", "count_rectified"}
 
 
 def read_scheme_fields(path: Path | None) -> tuple[Place, dict[Any, Any]]:
@@ -67,6 +70,7 @@ def scheme_rules(top: Place, fields: Mapping[str, Any], tree: CategoryTree) -> S
             overdue_extra=top.decimal(fields.get("overdue_extra", 0), "overdue_extra"),
             category_points=_category_points(top, fields, items, tree),
             high_score_threshold=top.decimal(fields["high_score_threshold"], "high_score_threshold"),
+            repeat_rule=_repeat_rule(top, fields.get("repeats")),
         )
     except ValueError as err:  # the domain's own checks, should a case slip past the ones above
         top.fail(f"考评规则无效: {err}")
@@ -155,6 +159,19 @@ def _maxima(place: Place, raw: object, items: Mapping[str, ItemRule], base: Deci
     if total != base:
         place.fail(f"各项目满分之和为 {total}, 应等于基础分 {base}", "maxima")
     return maxima
+
+
+def _repeat_rule(top: Place, raw: object) -> RepeatRule:
+    """The ``repeats`` block: what counts as a repeat problem. Absent keys keep ``RepeatRule``'s
+    defaults; the rule checks its own values (with Chinese messages naming the key)."""
+    fields = {} if raw is None else top.mapping(raw, "repeats")
+    for key in fields:
+        if key not in _REPEAT_KEYS:
+            top.fail(f"未知字段 {key!r} (可用字段: {', '.join(sorted(_REPEAT_KEYS))})", f"repeats.{key}")
+    try:
+        return RepeatRule(**fields)
+    except ValueError as err:
+        top.fail(str(err), "repeats")
 
 
 def _channel_weights(top: Place, raw: object) -> dict[Channel, Decimal]:
