@@ -9,18 +9,18 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import shapely
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from kaoping.db import migrate, reference
 from kaoping.db.problems import bulk_insert_problems
 from kaoping.db.uow import SqlUnitOfWork
-from kaoping.demo.geography import DemoGeography, build_geography
+from kaoping.demo.geography import DemoGeography, UnitSpec, build_geography
 from kaoping.demo.problems import DemoInputs, generate_year
 from kaoping.demo.sizes import DemoSize
 from kaoping.domain.categories import CategoryLevel
 from kaoping.domain.periods import Period, PeriodKind
 from kaoping.geo.index import GeoIndex
-from kaoping.io.seeds import load_categories, load_channels, load_scheme
+from kaoping.io.seeds import SchemeSpec, load_categories, load_channels, load_scheme
 from kaoping.services.scoring import score_period
 from kaoping.wiring import load_index
 
@@ -104,7 +104,7 @@ def _periods(year: int) -> list[Period]:
     return [*months, *quarters, Period(year, PeriodKind.YEAR, 1)]
 
 
-def _save_reference(conn: Any, geo: DemoGeography, scheme: Any) -> None:
+def _save_reference(conn: Connection, geo: DemoGeography, scheme: SchemeSpec) -> None:
     reference.seed_categories(conn, load_categories())
     reference.seed_channels(conn, [(c.code.value, c.name, c.own_discovery) for c in load_channels()])
     item_categories = {code: sorted(item.category_codes) for code, item in scheme.rules.items.items()}
@@ -151,7 +151,7 @@ def _save_reference(conn: Any, geo: DemoGeography, scheme: Any) -> None:
     )
 
 
-def _unit_row(u: Any) -> dict[str, Any]:
+def _unit_row(u: UnitSpec) -> dict[str, Any]:
     return {
         "code": u.code,
         "name": u.name,
@@ -164,7 +164,9 @@ def _unit_row(u: Any) -> dict[str, Any]:
     }
 
 
-def _inputs(conn: Any, geo: DemoGeography, index: GeoIndex, scheme: Any, tz: ZoneInfo) -> DemoInputs:
+def _inputs(
+    conn: Connection, geo: DemoGeography, index: GeoIndex, scheme: SchemeSpec, tz: ZoneInfo
+) -> DemoInputs:
     tree = load_categories()
     minors = [c for c in tree if c.level is CategoryLevel.MINOR]
     return DemoInputs(

@@ -9,7 +9,7 @@ the scheme's repeat rule (``kaoping.geo.repeats``) then finds like it would find
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -46,7 +46,7 @@ class DemoInputs:
     categories: Sequence[Category]  # subclasses, with ids in ``category_ids``
     category_ids: dict[str, int]
     category_weights: dict[str, float]
-    category_seasons: dict[str, Sequence[float]]  # code → 12 monthly factors
+    category_seasons: Mapping[str, Sequence[float]]  # code → 12 monthly factors
     channel_shares: dict[Channel, float]
     rules: ScoringRules
     departments: dict[tuple[str, int | None], int]  # (field, district id | None) → id
