@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     road_snap_m: float = Field(
         50.0, description="A problem is linked to the nearest road within this many metres."
     )
+    photo_dir: str = Field("./photos", description="Folder where photos sent with reports are kept.")
 
     @property
     def tz(self) -> ZoneInfo:

@@ -1,54 +1,72 @@
-"""Reporting one problem: a good report is located and stored; a bad one is refused with a message
-that says what is wrong, and nothing is stored."""
+"""Reporting one problem: a good report is located, routed, given its deadline on the working
+calendar, linked to the problem it repeats and stored; a bad one is refused with a message that says
+what is wrong, and nothing is stored."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import shapely
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, delete, func, select, update
 
+from kaoping.db.calendar import seed_year
 from kaoping.db.engine import make_engine
-from kaoping.db.tables import admin_unit, grid, problem
-from kaoping.db.uow import SqlUnitOfWork
+from kaoping.db.intake import SqlIntakeUnitOfWork, read_department_directory
+from kaoping.db.tables import admin_unit, calendar_day, department, grid, problem
 from kaoping.domain.errors import InvalidCoordinateError, OutsideGridError, UnknownCategoryError
-from kaoping.geo.crs import coordinate_to_wgs84, from_wgs84
+from kaoping.domain.routing import DepartmentDirectory, Lead
+from kaoping.geo.crs import from_wgs84
 from kaoping.geo.index import GeoIndex
-from kaoping.io.seeds import load_categories, load_scheme
-from kaoping.services.intake import IntakeError, ProblemReport, report_problem
+from kaoping.io.holidays import LIBRARY, holiday_days
+from kaoping.services.intake import Intake, IntakeDesk, IntakeError, ProblemReport, report_problem
 from kaoping.wiring import load_index
+from kaoping.wiring.intake import desk_for
 
 TZ = ZoneInfo("Asia/Shanghai")
 FOUND_AT = datetime(2026, 3, 5, 9, 30, tzinfo=TZ)
+RECEIVED_AT = datetime(2026, 6, 1, tzinfo=TZ)
 
 
 @pytest.fixture(scope="module")
 def demo(demo_url: str) -> Iterator[tuple[Engine, GeoIndex]]:
     engine = make_engine(demo_url)
+    with engine.begin() as conn:  # deadlines need the working calendar of the years reported in
+        for year in (2025, 2026):
+            seed_year(conn, year, holiday_days(year), LIBRARY)
     with engine.connect() as conn:
         index = load_index(conn, road_snap_m=50.0)
     yield engine, index
     with engine.begin() as conn:  # leave the shared demo database as it was
         conn.execute(delete(problem).where(problem.c.found_at >= datetime(2026, 1, 1, tzinfo=TZ)))
+        conn.execute(delete(calendar_day))
     engine.dispose()
 
 
-def a_grid_centre(engine: Engine) -> tuple[int, str, float, float]:
+@pytest.fixture(scope="module")
+def desk(demo: tuple[Engine, GeoIndex]) -> IntakeDesk:
+    engine, index = demo
+    return desk_for(index, engine, TZ)
+
+
+def a_grid_centre(engine: Engine, nth: int = 0) -> tuple[int, str, float, float]:
+    """The ``nth`` grid by code: its id, community name and a point well inside it."""
     with engine.connect() as conn:
         grid_id, community_id, wkb = conn.execute(
-            select(grid.c.id, grid.c.community_id, grid.c.geometry).order_by(grid.c.code).limit(1)
+            select(grid.c.id, grid.c.community_id, grid.c.geometry).order_by(grid.c.code).offset(nth).limit(1)
         ).one()
         community = conn.execute(
             select(admin_unit.c.name).where(admin_unit.c.id == community_id)
         ).scalar_one()
-    centre = shapely.from_wkb(wkb).centroid
+    centre = shapely.from_wkb(wkb).point_on_surface()
     return grid_id, community, centre.x, centre.y
 
 
-def file_report(engine: Engine, index: GeoIndex, **changes: object) -> int:
+def file_intake(engine: Engine, desk: IntakeDesk, **changes: object) -> Intake:
     values: dict[str, object] = {
         "channel": "grid_worker",
         "category": "占道经营",
@@ -58,8 +76,12 @@ def file_report(engine: Engine, index: GeoIndex, **changes: object) -> int:
     }
     values.update(changes)
     report = ProblemReport(**values)  # type: ignore[arg-type]
-    rules = load_scheme().rules
-    return report_problem(SqlUnitOfWork(engine), index, coordinate_to_wgs84, load_categories(), rules, report)
+    return report_problem(SqlIntakeUnitOfWork(engine), desk, report, at=RECEIVED_AT)
+
+
+def file_report(engine: Engine, index: GeoIndex | IntakeDesk, **changes: object) -> int:
+    desk = index if isinstance(index, IntakeDesk) else desk_for(index, engine, TZ)
+    return file_intake(engine, desk, **changes).problem_id
 
 
 def count_problems(engine: Engine) -> int:
@@ -147,3 +169,233 @@ def test_a_report_is_located_against_the_grids_in_force_on_the_day_it_was_found(
             conn.execute(delete(problem).where(problem.c.found_at == datetime(2025, 12, 15, 10, tzinfo=TZ)))
             conn.execute(delete(grid).where(grid.c.id == new_id))
             conn.execute(grid.update().where(grid.c.id == old_id).values(valid_to=None))
+
+
+# --- routing, deadline and repeat at intake ----------------------------------------------------
+
+
+def at_metres(desk: IntakeDesk, lon: float, lat: float, east_m: float) -> tuple[float, float]:
+    """The point ``east_m`` metres east of (lon, lat), measured in the projection the rule uses."""
+    index = desk.locator
+    assert isinstance(index, GeoIndex)
+    x, y = index.projection.to_metric([lon], [lat])
+    lons, lats = index.projection.to_wgs84(x + east_m, y)
+    return float(lons[0]), float(lats[0])
+
+
+def test_a_component_goes_to_its_owner_department_with_the_liability_split(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 3)
+    intake = file_intake(engine, desk, category="路灯", lon=lon, lat=lat)  # 部件, field municipal
+    with engine.connect() as conn:
+        row = conn.execute(select(problem).where(problem.c.id == intake.problem_id)).one()
+        expected = read_department_directory(conn).find("municipal", intake.location.district_id)
+        field = conn.execute(select(department.c.field).where(department.c.id == row.department_id)).scalar()
+    assert expected is not None
+    assert row.department_id == expected
+    assert field == "municipal"
+    assert intake.responsibility.lead is Lead.DEPARTMENT
+    assert intake.responsibility.department_share == Decimal("0.2")
+    assert intake.responsibility.town_id == intake.location.town_id
+
+
+def test_an_event_goes_to_the_territory_first_and_a_field_no_department_answers_for_falls_to_it(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 4)
+    event = file_intake(engine, desk, category="占道经营", lon=lon, lat=lat)
+    assert event.responsibility.lead is Lead.TERRITORY
+    assert event.responsibility.department_id is not None
+
+    class NoDepartments:
+        def departments(self) -> DepartmentDirectory:
+            return DepartmentDirectory({})
+
+    orphan = file_intake(
+        engine, replace(desk, departments=NoDepartments()), category="路灯", lon=lon, lat=lat
+    )
+    assert orphan.responsibility.is_territorial_fallback
+    with engine.connect() as conn:
+        stored = conn.execute(select(problem.c.department_id).where(problem.c.id == orphan.problem_id))
+        assert stored.scalar() is None
+
+
+@pytest.mark.parametrize(
+    ("category", "found_at", "due"),
+    [
+        # 1 工作日 from the eve of National Day 2025 (1–8 Oct off) ends the first day back.
+        ("路灯", datetime(2025, 9, 30, 16, tzinfo=TZ), datetime(2025, 10, 9, 16, tzinfo=TZ)),
+        # 2 工作时 from Friday 17:00 before the 2026 Spring Festival (15–23 Feb off, 14 Feb and 28 Feb
+        # make-up Saturdays): one hour on Friday, one on Saturday the 14th.
+        ("占道经营", datetime(2026, 2, 13, 17, tzinfo=TZ), datetime(2026, 2, 14, 9, tzinfo=TZ)),
+    ],
+)
+def test_the_deadline_is_counted_on_the_working_calendar_across_a_national_holiday(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk, category: str, found_at: datetime, due: datetime
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 5)
+    intake = file_intake(engine, desk, category=category, lon=lon, lat=lat, found_at=found_at)
+    assert intake.deadline_at == due
+    with engine.connect() as conn:
+        stored = conn.execute(select(problem.c.deadline_at).where(problem.c.id == intake.problem_id))
+        assert stored.scalar() == due
+    with engine.begin() as conn:
+        conn.execute(delete(problem).where(problem.c.id == intake.problem_id))
+
+
+def test_a_report_in_a_year_the_calendar_does_not_know_is_kept_with_an_open_deadline_and_a_note(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 6)
+    found = datetime(2024, 5, 6, 10, tzinfo=TZ)
+    intake = file_intake(engine, desk, category="路灯", lon=lon, lat=lat, found_at=found)
+    assert intake.deadline_at is None
+    assert "缺少 2024 年的节假日数据" in intake.notes[0]
+    with engine.begin() as conn:
+        conn.execute(delete(problem).where(problem.c.id == intake.problem_id))
+
+
+def test_a_report_near_an_earlier_one_of_the_same_category_is_a_repeat_with_a_link_and_an_index(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 7)
+    rule = desk.rules.repeat_rule
+    first = file_intake(engine, desk, category="乱堆物堆料", lon=lon, lat=lat)
+    near = at_metres(desk, lon, lat, rule.radius_m - 0.5)
+    second = file_intake(
+        engine, desk, category="乱堆物堆料", lon=near[0], lat=near[1], found_at=FOUND_AT + timedelta(days=2)
+    )
+    third = file_intake(
+        engine, desk, category="乱堆物堆料", lon=lon, lat=lat, found_at=FOUND_AT + timedelta(days=3)
+    )
+    assert (first.repeat_of, first.repeat_index) == (None, 0)
+    assert (second.repeat_of, second.repeat_index) == (first.problem_id, 1)
+    assert (third.repeat_of, third.repeat_index) == (second.problem_id, 2)  # the latest earlier one
+    with engine.connect() as conn:
+        row = conn.execute(select(problem).where(problem.c.id == third.problem_id)).one()
+    assert (row.is_repeat, row.repeat_of_id) == (True, second.problem_id)
+
+
+@pytest.mark.parametrize(
+    ("east_m", "days", "category", "repeats"),
+    [
+        (29.5, 29.9, "暴露垃圾", True),  # just inside R and T
+        (30.5, 1.0, "暴露垃圾", False),  # just outside R
+        (5.0, 30.1, "暴露垃圾", False),  # just outside T
+        (5.0, 1.0, "涂写刻画", False),  # another category
+        (0.0, 0.0, "暴露垃圾", False),  # the same moment: one finding, not a repeat
+    ],
+)
+def test_a_repeat_needs_the_same_category_within_r_metres_and_t_days(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk, east_m: float, days: float, category: str, repeats: bool
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 8)
+    start = datetime(2026, 4, 1, 10, tzinfo=TZ)
+    try:
+        first = file_intake(engine, desk, category="暴露垃圾", lon=lon, lat=lat, found_at=start)
+        near = at_metres(desk, lon, lat, east_m)
+        later = file_intake(
+            engine, desk, category=category, lon=near[0], lat=near[1], found_at=start + timedelta(days=days)
+        )
+        assert (later.repeat_of == first.problem_id) is repeats
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(problem).where(problem.c.found_at >= start))
+
+
+@pytest.mark.parametrize(
+    ("count_open", "count_rectified", "closed", "repeats"),
+    [
+        (True, True, False, True),
+        (True, False, False, True),  # still open, and open ones count
+        (True, False, True, False),  # rectified, but only open ones count
+        (False, True, True, True),  # rectified before the new report
+        (False, True, False, False),
+    ],
+)
+def test_whether_an_open_or_a_rectified_earlier_problem_counts_is_the_rule_s_choice(
+    demo: tuple[Engine, GeoIndex],
+    desk: IntakeDesk,
+    count_open: bool,
+    count_rectified: bool,
+    closed: bool,
+    repeats: bool,
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 9)
+    start = datetime(2026, 4, 20, 10, tzinfo=TZ)
+    rule = replace(desk.rules.repeat_rule, count_open=count_open, count_rectified=count_rectified)
+    strict = replace(desk, rules=replace(desk.rules, repeat_rule=rule))
+    try:
+        first = file_intake(engine, strict, category="暴露垃圾", lon=lon, lat=lat, found_at=start)
+        if closed:
+            with engine.begin() as conn:
+                conn.execute(
+                    update(problem)
+                    .where(problem.c.id == first.problem_id)
+                    .values(status="closed", closed_at=start + timedelta(hours=5))
+                )
+        later = file_intake(
+            engine, strict, category="暴露垃圾", lon=lon, lat=lat, found_at=start + timedelta(days=1)
+        )
+        assert (later.repeat_of == first.problem_id) is repeats
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(problem).where(problem.c.found_at >= start))
+
+
+def test_a_voided_earlier_problem_is_never_repeated(demo: tuple[Engine, GeoIndex], desk: IntakeDesk) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 10)
+    start = datetime(2026, 5, 10, 10, tzinfo=TZ)
+    try:
+        first = file_intake(engine, desk, category="暴露垃圾", lon=lon, lat=lat, found_at=start)
+        with engine.begin() as conn:
+            conn.execute(update(problem).where(problem.c.id == first.problem_id).values(status="voided"))
+        later = file_intake(
+            engine, desk, category="暴露垃圾", lon=lon, lat=lat, found_at=start + timedelta(days=1)
+        )
+        assert later.repeat_of is None
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(problem).where(problem.c.found_at >= start))
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"found_at": "2026-13-01"}, "found_at"),
+        ({"found_at": datetime(2026, 6, 2, tzinfo=TZ)}, "found_at"),  # after it was received
+        ({"lon": None, "lat": None}, "lon"),
+        ({"description": "长" * 2001}, "description"),
+        ({"category": " "}, "category"),
+    ],
+)
+def test_intake_names_the_field_it_refuses(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk, changes: dict[str, object], field: str
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine)
+    before = count_problems(engine)
+    with pytest.raises(IntakeError) as refused:
+        file_intake(engine, desk, **{"lon": lon, "lat": lat, **changes})
+    assert refused.value.field == field
+    assert f"({field})" in refused.value.message
+    assert count_problems(engine) == before
+
+
+def test_a_time_typed_without_a_zone_is_read_in_the_business_timezone(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 11)
+    intake = file_intake(engine, desk, category="路灯", lon=lon, lat=lat, found_at="2026-03-05T09:30")
+    assert intake.found_at == FOUND_AT
+    assert intake.found_at.astimezone(UTC).hour == 1

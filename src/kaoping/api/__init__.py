@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from kaoping.api.routes import health, rankings
+from kaoping.api.routes import cases, health, problems, rankings
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(health.router)
 router.include_router(rankings.router)
+router.include_router(problems.router)
+router.include_router(cases.router)
 
 __all__ = ["router"]

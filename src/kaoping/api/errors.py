@@ -15,6 +15,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from kaoping.domain.calendar import CalendarYearMissingError
+from kaoping.domain.cases import IllegalTransitionError, WorkflowError
 from kaoping.domain.errors import (
     InvalidCoordinateError,
     InvalidGridCodeError,
@@ -24,6 +26,8 @@ from kaoping.domain.errors import (
     OutsideGridError,
     UnknownCategoryError,
 )
+from kaoping.services.cases import CaseAlreadyOpenError, CaseChangedError
+from kaoping.services.intake import IntakeError
 
 API_PREFIX = "/api/"
 PAGE_NOT_FOUND = "未找到该页面或资源"
@@ -36,6 +40,12 @@ STATUS_BY_ERROR: dict[type[KaopingError], int] = {
     InvalidGridCodeError: 422,
     UnknownCategoryError: 422,
     OutsideGridError: 422,
+    IntakeError: 422,
+    WorkflowError: 422,  # a missing reason, photo or deadline, or an impossible time
+    IllegalTransitionError: 409,  # not allowed from the case's status: the message names what is
+    CaseChangedError: 409,
+    CaseAlreadyOpenError: 409,
+    CalendarYearMissingError: 422,
     KaopingError: 400,
 }
 

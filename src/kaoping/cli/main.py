@@ -115,4 +115,15 @@ def print_json(data: Any) -> None:
 
 Json = Annotated[bool, typer.Option("--json", help="以 JSON 输出")]
 
-from kaoping.cli import calendar, demo, geo, geo_grid, geo_import, org, problems, scores  # noqa: E402,F401  (commands register on import)
+from kaoping.cli import (  # noqa: E402,F401  (commands register on import)
+    calendar,
+    cases,
+    demo,
+    geo,
+    geo_grid,
+    geo_import,
+    org,
+    problem_import,
+    problems,
+    scores,
+)

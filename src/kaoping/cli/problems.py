@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from kaoping.cli.main import Json, app, console, engine_for, parse_time, print_json, reports_errors
+from kaoping.db.intake import SqlIntakeUnitOfWork
 from kaoping.db.places import describe
-from kaoping.db.uow import SqlUnitOfWork
 from kaoping.domain.categories import CategoryLevel
 from kaoping.domain.problems import Coordinate
 from kaoping.geo.crs import coordinate_to_wgs84
-from kaoping.io.seeds import load_categories, load_scheme
+from kaoping.io.seeds import load_categories
 from kaoping.services.intake import ProblemReport, report_problem
 from kaoping.settings import get_settings
 from kaoping.wiring import load_index
+from kaoping.wiring.intake import build_desk
 
 
 @app.command()
@@ -77,12 +79,8 @@ def report(
         description=description,
     )
     with engine_for(settings) as engine:
-        with engine.connect() as conn:
-            index = load_index(conn, settings.road_snap_m, include_history=True)
-        rules = load_scheme().rules
-        problem_id = report_problem(
-            SqlUnitOfWork(engine), index, coordinate_to_wgs84, load_categories(), rules, draft
-        )
+        desk = build_desk(engine, settings.tz, settings.road_snap_m)
+        problem_id = report_problem(SqlIntakeUnitOfWork(engine), desk, draft, at=datetime.now(UTC)).problem_id
     console.print(f"已受理, 问题编号 {problem_id}")
 
 

@@ -42,6 +42,8 @@ BULK_COLUMNS: tuple[str, ...] = (
     "repeat_of_id",
     "is_overdue",
     "is_high_score",
+    "source_key",
+    "location_approximate",
 )
 
 

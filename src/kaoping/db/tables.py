@@ -8,6 +8,7 @@ and read back in bulk by shapely.
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Column,
@@ -213,6 +214,11 @@ problem = Table(
     Column("repeat_of_id", Integer, ForeignKey("problem.id"), index=True),
     Column("is_overdue", Boolean, nullable=False, server_default="0"),
     Column("is_high_score", Boolean, nullable=False, server_default="0"),
+    # Bulk import: a hash of the row's own content (not of the file), so importing a sheet again
+    # adds nothing; NULL for problems that did not come from a sheet.
+    Column("source_key", String(40), unique=True),
+    # Placed from an address (road + landmark), not from coordinates.
+    Column("location_approximate", Boolean, nullable=False, server_default="0"),
     Index("ix_problem_found_at_district", "found_at", "district_id"),
     Index("ix_problem_town_found_at", "town_id", "found_at"),
     Index("ix_problem_grid_id", "grid_id"),
@@ -250,3 +256,108 @@ calendar_day = Table(
     Column("source", String(32), nullable=False),  # "manual", or the library and its version
     CheckConstraint("kind IN ('workday', 'holiday')", name="kind"),
 )
+
+# The case loop (案件办理, domain/cases.py). A case_file row is the case as it stands now (``case`` is
+# an SQL keyword); each step is its own case_transition row, never updated. The lead (from routing)
+# and the district are kept on the row so a unit's open cases are one indexed query.
+case_file = Table(
+    "case_file",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("problem_id", Integer, ForeignKey("problem.id"), nullable=False, unique=True),
+    Column("status", String(24), nullable=False),
+    Column("reported_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("filed_at", UTCDateTime),
+    Column("dispatched_at", UTCDateTime),
+    Column("deadline_at", UTCDateTime),
+    Column("requested_deadline", UTCDateTime),
+    Column("fed_back_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Column("close_type", String(16)),
+    Column("dispatch_count", Integer, nullable=False, server_default="0"),
+    Column("rework_count", Integer, nullable=False, server_default="0"),
+    Column("extension_count", Integer, nullable=False, server_default="0"),
+    Column("supervision_count", Integer, nullable=False, server_default="0"),
+    Column("is_self_handled", Boolean, nullable=False, server_default="0"),
+    Column("holds", JSON, nullable=False),  # [[start, end|null], …] as UTC ISO text (挂账 spans)
+    Column("version", Integer, nullable=False),  # compare-and-set: a save names the version it loaded
+    Column("lead", String(16), nullable=False),  # department | territory (routing.Lead)
+    Column("town_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("district_id", Integer, ForeignKey("admin_unit.id"), nullable=False),
+    Column("department_id", Integer, ForeignKey("department.id")),
+    Column("department_share", Numeric(5, 4), nullable=False),
+    CheckConstraint("lead IN ('department', 'territory')", name="lead"),
+    Index("ix_case_file_town_status", "town_id", "status"),
+    Index("ix_case_file_district_status", "district_id", "status"),
+    Index("ix_case_file_department_status", "department_id", "status"),
+)
+
+case_transition = Table(
+    "case_transition",
+    metadata,
+    Column("id", Integer, primary_key=True),  # increasing: the order of the steps
+    Column("case_id", Integer, ForeignKey("case_file.id"), nullable=False, index=True),
+    Column("action", String(24), nullable=False),
+    Column("from_status", String(24), nullable=False),
+    Column("to_status", String(24), nullable=False),
+    Column("actor_id", Integer, ForeignKey("person.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("attachments", JSON, nullable=False),  # list of file names or URLs
+    Column("deadline", UTCDateTime),  # the deadline this step set or asked for
+)
+
+# The life of a third-party finding (第三方测评问题, domain/findings.py), stored the same way.
+finding = Table(
+    "finding",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("problem_id", Integer, ForeignKey("problem.id"), nullable=False, unique=True),
+    Column("status", String(24), nullable=False),
+    Column("found_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    Column("rectify_deadline_at", UTCDateTime),
+    Column("fed_back_at", UTCDateTime),
+    Column("reviewed_at", UTCDateTime),
+    Column("marked_overdue_at", UTCDateTime),
+    Column("review_failures", Integer, nullable=False, server_default="0"),
+    Column("appealed_from", String(24)),
+    Index("ix_finding_status_rectify_deadline_at", "status", "rectify_deadline_at"),
+)
+
+finding_transition = Table(
+    "finding_transition",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("finding_id", Integer, ForeignKey("finding.id"), nullable=False, index=True),
+    Column("action", String(24), nullable=False),
+    Column("from_status", String(24), nullable=False),
+    Column("to_status", String(24), nullable=False),
+    Column("actor_id", Integer, ForeignKey("person.id")),  # NULL: the system (逾期未反馈 by the clock)
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("attachments", JSON, nullable=False),
+    Column("deadline", UTCDateTime),
+)
+
+# Photos attached to a problem at intake. Files live in the photo folder (``photo_dir``); paths are
+# relative to it, so the folder can move. EXIF time and GPS are kept as the camera wrote them.
+problem_photo = Table(
+    "problem_photo",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("problem_id", Integer, ForeignKey("problem.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("path", String(255), nullable=False),
+    Column("thumbnail_path", String(255), nullable=False),
+    Column("content_type", String(32), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("taken_at", UTCDateTime),
+    Column("lon", Float),  # EXIF GPS, WGS84
+    Column("lat", Float),
+)
+
+# The repeat check at intake reads earlier problems of a few categories within a time window.
+Index("ix_problem_category_id_found_at", problem.c.category_id, problem.c.found_at)

@@ -366,6 +366,8 @@ def _rows(
                 int(repeat_id[i]) or None,
                 int(overdue[i]),
                 int(high[i]),
+                None,  # source_key: not from a sheet
+                0,  # location_approximate
             )
         )
     return rows

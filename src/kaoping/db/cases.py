@@ -1,0 +1,328 @@
+"""Storing cases and findings: the row as it stands now plus one row per step, never updated.
+
+A case is saved only over the version it was loaded at (compare-and-set in the UPDATE's WHERE), so
+two people acting on one case at once cannot both win; the loser gets ``CaseChangedError`` and its
+transaction stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, insert, select, true, update
+
+from kaoping.db.tables import (
+    admin_unit,
+    case_file,
+    case_transition,
+    category,
+    department,
+    finding,
+    finding_transition,
+    person,
+    problem,
+)
+from kaoping.domain.cases import (
+    STATUS_TYPES,
+    Case,
+    CaseAction,
+    CaseStatus,
+    CloseType,
+    Hold,
+    StatusType,
+    Transition,
+)
+from kaoping.domain.categories import DeadlineUnit
+from kaoping.domain.errors import KaopingError, NotFoundError
+from kaoping.domain.findings import Finding, FindingAction, FindingStatus, FindingTransition
+from kaoping.domain.ids import CaseId, FindingId, PersonId, ProblemId
+from kaoping.domain.routing import Lead, Responsibility
+from kaoping.services.cases import CaseChangedError, CaseSummary
+
+OPEN_STATUSES = [s.value for s, kind in STATUS_TYPES.items() if kind is StatusType.OPEN]
+_CASE_FIELDS = (
+    "status", "reported_at", "changed_at", "filed_at", "dispatched_at", "deadline_at",
+    "requested_deadline", "fed_back_at", "closed_at", "close_type", "dispatch_count", "rework_count",
+    "extension_count", "supervision_count", "is_self_handled", "version",
+)  # fmt: skip
+
+
+class SqlCaseStore:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, case_id: CaseId) -> Case:
+        row = self._conn.execute(select(case_file).where(case_file.c.id == case_id)).first()
+        if row is None:
+            raise NotFoundError("案件", case_id)
+        return _case(row)
+
+    def find_by_problem(self, problem_id: ProblemId) -> Case | None:
+        row = self._conn.execute(select(case_file).where(case_file.c.problem_id == problem_id)).first()
+        return None if row is None else _case(row)
+
+    def add(self, case: Case, responsibility: Responsibility) -> CaseId:
+        district = self._conn.execute(
+            select(problem.c.district_id).where(problem.c.id == case.problem_id)
+        ).scalar_one_or_none()
+        if district is None:
+            raise NotFoundError("问题", case.problem_id)
+        values = _case_values(case) | {
+            "problem_id": case.problem_id,
+            "lead": responsibility.lead.value,
+            "town_id": responsibility.town_id,
+            "district_id": district,
+            "department_id": responsibility.department_id,
+            "department_share": responsibility.department_share,
+        }
+        new_id = self._conn.execute(insert(case_file).values(values).returning(case_file.c.id)).scalar_one()
+        return CaseId(new_id)
+
+    def save(self, case: Case, transition: Transition) -> None:
+        self._require_person(transition.actor)
+        stored = case_file.c.version == case.version - 1
+        result = self._conn.execute(
+            update(case_file).where(case_file.c.id == case.id, stored).values(_case_values(case))
+        )
+        if result.rowcount != 1:
+            self.get(case.id)  # NotFoundError when there is no such case at all
+            raise CaseChangedError(case.id)
+        self._conn.execute(insert(case_transition).values(_transition_values(transition)))
+
+    def list_transitions(self, case_id: CaseId) -> list[Transition]:
+        self.get(case_id)
+        query = select(case_transition).where(case_transition.c.case_id == case_id)
+        return [_transition(row) for row in self._conn.execute(query.order_by(case_transition.c.id))]
+
+    def summary(self, case_id: CaseId) -> CaseSummary:
+        row = self._conn.execute(_summaries().where(case_file.c.id == case_id)).first()
+        if row is None:
+            raise NotFoundError("案件", case_id)
+        return _summary(row)
+
+    def list_open(self, unit_code: str) -> list[CaseSummary]:
+        query = _summaries().where(self._led_by(unit_code), case_file.c.status.in_(OPEN_STATUSES))
+        return [_summary(row) for row in self._conn.execute(query.order_by(case_file.c.id))]
+
+    def _led_by(self, unit_code: str) -> ColumnElement[bool]:
+        """Cases a unit answers for: a town/street those it leads, a district every one in it, the
+        city all; a department those it leads. Every version of a unit's code counts."""
+        code = unit_code.strip()
+        units = self._conn.execute(
+            select(admin_unit.c.id, admin_unit.c.level).where(admin_unit.c.code == code)
+        ).all()
+        if units:
+            ids = [unit_id for unit_id, _ in units]
+            match units[0].level:
+                case "town":
+                    return and_(case_file.c.town_id.in_(ids), case_file.c.lead == Lead.TERRITORY.value)
+                case "district":
+                    return case_file.c.district_id.in_(ids)
+                case "city":
+                    return true()
+            raise KaopingError(f"单位 {code} 是社区: 案件按镇街、区县或部门列出")
+        found = self._conn.execute(select(department.c.id).where(department.c.code == code)).scalar()
+        if found is None:
+            raise NotFoundError("单位或部门", code)
+        return and_(case_file.c.department_id == found, case_file.c.lead == Lead.DEPARTMENT.value)
+
+    def _require_person(self, actor: PersonId | None) -> None:
+        if actor is None:
+            return
+        if self._conn.execute(select(person.c.id).where(person.c.id == actor)).first() is None:
+            raise NotFoundError("人员", actor)
+
+
+class SqlFindingStore:
+    """Findings as stored. Findings carry no version, so a save is set over the status it was
+    loaded in: a finding moved meanwhile is refused rather than overwritten."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def get(self, finding_id: FindingId) -> Finding:
+        row = self._conn.execute(select(finding).where(finding.c.id == finding_id)).first()
+        if row is None:
+            raise NotFoundError("测评问题", finding_id)
+        return _finding(row)
+
+    def add(self, item: Finding) -> FindingId:
+        values = _finding_values(item) | {"problem_id": item.problem_id}
+        return FindingId(
+            self._conn.execute(insert(finding).values(values).returning(finding.c.id)).scalar_one()
+        )
+
+    def save(self, item: Finding, transition: FindingTransition) -> None:
+        SqlCaseStore(self._conn)._require_person(transition.actor)
+        loaded = and_(finding.c.id == item.id, finding.c.status == transition.from_status.value)
+        result = self._conn.execute(update(finding).where(loaded).values(_finding_values(item)))
+        if result.rowcount != 1:
+            self.get(item.id)
+            raise KaopingError(f"测评问题 {item.id} 刚被他人处理, 请刷新后重试")
+        values = _transition_values(transition) | {"finding_id": transition.finding_id}
+        del values["case_id"]
+        self._conn.execute(insert(finding_transition).values(values))
+
+    def list_transitions(self, finding_id: FindingId) -> list[FindingTransition]:
+        self.get(finding_id)
+        query = select(finding_transition).where(finding_transition.c.finding_id == finding_id)
+        return [
+            _finding_transition(row) for row in self._conn.execute(query.order_by(finding_transition.c.id))
+        ]
+
+
+class SqlCaseUnitOfWork:
+    """One transaction over cases and findings; only ``commit()`` makes changes stick."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Self:
+        self._conn = self._engine.connect()
+        self._conn.begin()
+        self._cases = SqlCaseStore(self._conn)
+        self.findings = SqlFindingStore(self._conn)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        assert self._conn is not None
+        try:
+            self._conn.rollback()  # a no-op after commit()
+        finally:
+            self._conn.close()
+            self._conn = None
+
+    @property
+    def cases(self) -> SqlCaseStore:
+        assert self._conn is not None, "use the unit of work in a with-block"
+        return self._cases
+
+    def commit(self) -> None:
+        assert self._conn is not None
+        self._conn.commit()
+
+
+# --- rows ⇄ domain --------------------------------------------------------------------------------
+
+
+def _summaries() -> Any:
+    town = admin_unit.alias("town")
+    return (
+        select(
+            case_file,
+            town.c.name.label("town_name"),
+            department.c.name.label("department_name"),
+            category.c.code.label("category_code"),
+            category.c.name.label("category_name"),
+            category.c.deadline_value,
+            category.c.deadline_unit,
+        )
+        .join(problem, problem.c.id == case_file.c.problem_id)
+        .join(category, category.c.id == problem.c.category_id)
+        .join(town, town.c.id == case_file.c.town_id)
+        .outerjoin(department, department.c.id == case_file.c.department_id)
+    )
+
+
+def _summary(row: Row[Any]) -> CaseSummary:
+    lead = Lead(row.lead)
+    handler = row.department_name if lead is Lead.DEPARTMENT and row.department_name else row.town_name
+    unit = DeadlineUnit(row.deadline_unit) if row.deadline_unit else None
+    return CaseSummary(
+        _case(row), lead, handler, row.category_code, row.category_name, row.deadline_value, unit
+    )
+
+
+def _case_values(case: Case) -> dict[str, Any]:
+    values = {name: getattr(case, name) for name in _CASE_FIELDS}
+    values["status"] = case.status.value
+    values["close_type"] = case.close_type.value if case.close_type else None
+    values["holds"] = [[_iso(h.start), _iso(h.end)] for h in case.holds]
+    return values
+
+
+def _case(row: Row[Any]) -> Case:
+    values = {name: getattr(row, name) for name in _CASE_FIELDS}
+    values["status"] = CaseStatus(row.status)
+    values["close_type"] = CloseType(row.close_type) if row.close_type else None
+    holds = tuple(Hold(_time(start), _time(end) if end else None) for start, end in row.holds)
+    return Case(id=CaseId(row.id), problem_id=ProblemId(row.problem_id), holds=holds, **values)
+
+
+def _transition_values(t: Transition | FindingTransition) -> dict[str, Any]:
+    return {
+        "case_id": getattr(t, "case_id", None),
+        "action": t.action.value,
+        "from_status": t.from_status.value,
+        "to_status": t.to_status.value,
+        "actor_id": t.actor,
+        "at": t.at,
+        "reason": t.reason,
+        "attachments": list(t.attachments),
+        "deadline": t.deadline,
+    }
+
+
+def _transition(row: Row[Any]) -> Transition:
+    return Transition(
+        CaseId(row.case_id),
+        CaseAction(row.action),
+        CaseStatus(row.from_status),
+        CaseStatus(row.to_status),
+        PersonId(row.actor_id),
+        row.at,
+        row.reason,
+        tuple(row.attachments),
+        row.deadline,
+    )
+
+
+_FINDING_FIELDS = (
+    "found_at", "changed_at", "rectify_deadline_at", "fed_back_at", "reviewed_at", "marked_overdue_at",
+    "review_failures",
+)  # fmt: skip
+
+
+def _finding_values(item: Finding) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(item, name) for name in _FINDING_FIELDS}
+    values["status"] = item.status.value
+    values["appealed_from"] = item.appealed_from.value if item.appealed_from else None
+    return values
+
+
+def _finding(row: Row[Any]) -> Finding:
+    return Finding(
+        id=FindingId(row.id),
+        problem_id=ProblemId(row.problem_id),
+        status=FindingStatus(row.status),
+        appealed_from=FindingStatus(row.appealed_from) if row.appealed_from else None,
+        **{name: getattr(row, name) for name in _FINDING_FIELDS},
+    )
+
+
+def _finding_transition(row: Row[Any]) -> FindingTransition:
+    return FindingTransition(
+        FindingId(row.finding_id),
+        FindingAction(row.action),
+        FindingStatus(row.from_status),
+        FindingStatus(row.to_status),
+        None if row.actor_id is None else PersonId(row.actor_id),
+        row.at,
+        row.reason,
+        tuple(row.attachments),
+        row.deadline,
+    )
+
+
+def _iso(at: datetime | None) -> str | None:
+    """Hold times as UTC text in the JSON column (JSON has no datetime)."""
+    return None if at is None else at.astimezone(UTC).isoformat()
+
+
+def _time(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)

@@ -1,0 +1,231 @@
+"""Storage behind single-problem intake: the intake unit of work, the cached calendar and department
+directory it routes and times with, and reading a stored problem back with its place names."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, Self, TypeVar
+
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from kaoping.db import reference
+from kaoping.db.calendar import load_calendar
+from kaoping.db.places import PlaceNames, describe
+from kaoping.db.problems import SqlProblemStore
+from kaoping.db.tables import category, department, problem, problem_photo
+from kaoping.db.uow import SqlUnitOfWork
+from kaoping.domain.calendar import DEFAULT_WORK_PERIODS, WorkCalendar, WorkPeriod
+from kaoping.domain.errors import NotFoundError
+from kaoping.domain.ids import CategoryId, DepartmentId, GridId, ProblemId, RoadId, UnitId
+from kaoping.domain.problems import Location, Problem, ProblemStatus
+from kaoping.domain.routing import DepartmentDirectory
+from kaoping.services.ports import EarlierProblem, PhotoRecord
+
+# Metres per degree of latitude, rounded down so the search box is never too small.
+_M_PER_DEGREE = 110_000.0
+T = TypeVar("T")
+
+
+class SqlIntakeStore:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._problems = SqlProblemStore(conn)
+
+    def category_ids(self) -> dict[str, CategoryId]:
+        return self._problems.category_ids()
+
+    def earlier_problems(
+        self,
+        category_ids: Collection[CategoryId],
+        lon: float,
+        lat: float,
+        radius_m: float,
+        since: datetime,
+        until: datetime,
+    ) -> list[EarlierProblem]:
+        # A box in degrees that holds the circle; the exact distance is measured in metres by the caller.
+        dlat = radius_m / _M_PER_DEGREE * 1.5
+        dlon = dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6)
+        c = problem.c
+        stmt = select(c.id, c.category_id, c.lon, c.lat, c.found_at, c.closed_at, c.status).where(
+            c.category_id.in_(list(category_ids)),
+            c.found_at >= since,
+            c.found_at < until,
+            c.lon.between(lon - dlon, lon + dlon),
+            c.lat.between(lat - dlat, lat + dlat),
+        )
+        return [_earlier(row) for row in self._conn.execute(stmt)]
+
+    def repeat_index(self, problem_id: ProblemId) -> int:
+        depth, current = 0, problem_id
+        seen = {current}
+        while True:
+            parent = self._conn.execute(
+                select(problem.c.repeat_of_id).where(problem.c.id == current)
+            ).scalar()
+            if parent is None or parent in seen:  # a loop is a data error: stop rather than hang
+                return depth
+            depth, current = depth + 1, ProblemId(parent)
+            seen.add(current)
+
+    def add(self, p: Problem, department_id: DepartmentId | None) -> ProblemId:
+        problem_id = ProblemId(self._problems.add(p))
+        if department_id is not None:
+            self._conn.execute(
+                update(problem).where(problem.c.id == problem_id).values(department_id=department_id)
+            )
+        return problem_id
+
+    def add_photos(self, problem_id: ProblemId, photos: Sequence[PhotoRecord]) -> None:
+        if photos:
+            self._conn.execute(insert(problem_photo), [_photo_row(problem_id, p) for p in photos])
+
+
+def _earlier(row: Any) -> EarlierProblem:  # a Row of the select above
+    voided = row.status == ProblemStatus.VOIDED.value
+    return EarlierProblem(
+        ProblemId(row.id), CategoryId(row.category_id), row.lon, row.lat, row.found_at, row.closed_at, voided
+    )
+
+
+def _photo_row(problem_id: ProblemId, photo: PhotoRecord) -> dict[str, object]:
+    return {
+        "problem_id": problem_id,
+        "path": photo.path,
+        "thumbnail_path": photo.thumbnail_path,
+        "content_type": photo.content_type,
+        "size_bytes": photo.size_bytes,
+        "width": photo.width,
+        "height": photo.height,
+        "taken_at": photo.taken_at,
+        "lon": photo.lon,
+        "lat": photo.lat,
+    }
+
+
+class SqlIntakeUnitOfWork(SqlUnitOfWork):
+    """The unit of work with the intake store on the same connection."""
+
+    def __enter__(self) -> Self:
+        super().__enter__()
+        self.intake = SqlIntakeStore(self.connection)
+        return self
+
+
+class _Cached(Generic[T]):
+    """A value read from the database at most once per ``ttl_s`` seconds: reference data that
+    changes by command (the calendar, departments) reaches a running server within that time."""
+
+    def __init__(self, engine: Engine, read: Callable[[Connection], T], ttl_s: float) -> None:
+        self._engine, self._read, self._ttl = engine, read, ttl_s
+        self._value: T | None = None
+        self._read_at = -math.inf
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        if self._value is None or time.monotonic() - self._read_at > self._ttl:
+            with self._lock, self._engine.connect() as conn:
+                self._value = self._read(conn)
+                self._read_at = time.monotonic()
+        return self._value
+
+
+class SqlCalendarSource:
+    """The working calendar table, cached for ``ttl_s`` seconds."""
+
+    def __init__(
+        self, engine: Engine, periods: tuple[WorkPeriod, ...] = DEFAULT_WORK_PERIODS, ttl_s: float = 60.0
+    ) -> None:
+        self._cache = _Cached(engine, lambda conn: load_calendar(conn, periods), ttl_s)
+
+    def calendar(self) -> WorkCalendar:
+        return self._cache.get()
+
+
+class SqlDepartmentSource:
+    """The department table as a routing directory, cached for ``ttl_s`` seconds."""
+
+    def __init__(self, engine: Engine, ttl_s: float = 60.0) -> None:
+        self._cache = _Cached(engine, read_department_directory, ttl_s)
+
+    def departments(self) -> DepartmentDirectory:
+        return self._cache.get()
+
+
+def read_department_directory(conn: Connection) -> DepartmentDirectory:
+    by_field = reference.department_ids_by_field(conn)
+    return DepartmentDirectory(
+        {(f, None if d is None else UnitId(d)): DepartmentId(i) for (f, d), i in by_field.items()}
+    )
+
+
+# --- reading a problem back ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemView:
+    """A stored problem as people read it: codes and names rather than ids."""
+
+    id: ProblemId
+    channel: str
+    category_code: str
+    category_name: str
+    found_at: datetime
+    lon: float
+    lat: float
+    description: str
+    status: str
+    place: PlaceNames
+    department_code: str | None
+    department_name: str | None
+    deadline_at: datetime | None
+    repeat_of: ProblemId | None
+    is_high_score: bool
+    photos: tuple[str, ...]  # paths relative to the photo folder
+
+
+def department_names(conn: Connection, department_id: DepartmentId | None) -> tuple[str | None, str | None]:
+    if department_id is None:
+        return None, None
+    row = conn.execute(
+        select(department.c.code, department.c.name).where(department.c.id == department_id)
+    ).one()
+    return row.code, row.name
+
+
+def get_problem(conn: Connection, problem_id: int) -> ProblemView:
+    """The problem with this id, with its place, department and photos; raises ``NotFoundError``."""
+    c = problem.c
+    row = conn.execute(
+        select(problem, category.c.code.label("cat_code"), category.c.name.label("cat_name"))
+        .join(category, category.c.id == c.category_id)
+        .where(c.id == problem_id)
+    ).first()
+    if row is None:
+        raise NotFoundError("问题", problem_id)
+    location = Location(
+        GridId(row.grid_id), UnitId(row.community_id), UnitId(row.town_id), UnitId(row.district_id),
+        None if row.road_id is None else RoadId(row.road_id), row.road_distance_m,
+    )  # fmt: skip
+    photos = conn.execute(
+        select(problem_photo.c.path)
+        .where(problem_photo.c.problem_id == problem_id)
+        .order_by(problem_photo.c.id)
+    ).scalars()
+    return ProblemView(
+        ProblemId(row.id), row.channel, row.cat_code, row.cat_name, row.found_at, row.lon, row.lat,
+        row.description, row.status, describe(conn, location), *department_names(conn, row.department_id),
+        row.deadline_at, None if row.repeat_of_id is None else ProblemId(row.repeat_of_id), row.is_high_score,
+        tuple(photos),
+    )  # fmt: skip
+
+
+def stored_photo_paths(conn: Connection, paths: Collection[str]) -> set[str]:
+    """Which of these photo paths a stored problem refers to."""
+    query = select(problem_photo.c.path).where(problem_photo.c.path.in_(list(paths)))
+    return set(conn.execute(query).scalars())
