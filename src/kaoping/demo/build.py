@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import shapely
 from sqlalchemy import Connection, Engine
 
-from kaoping.db import migrate, reference
+from kaoping.db import calendar, migrate, reference
 from kaoping.db.problems import bulk_insert_problems
 from kaoping.db.uow import SqlUnitOfWork
 from kaoping.demo.geography import DemoGeography, UnitSpec, build_geography
@@ -20,6 +20,7 @@ from kaoping.demo.sizes import DemoSize
 from kaoping.domain.categories import CategoryLevel
 from kaoping.domain.periods import Period, PeriodKind
 from kaoping.geo.index import GeoIndex
+from kaoping.io import holidays
 from kaoping.io.seeds import SchemeSpec, load_categories, load_channels, load_scheme
 from kaoping.services.scoring import score_period
 from kaoping.wiring import load_index
@@ -66,6 +67,7 @@ def build_demo(
         report("生成城市地理", 1, 1)
     with clock("organisation"), engine.begin() as conn:
         _save_reference(conn, geo, scheme)
+        _seed_calendar(conn, year)
         report("写入组织与网格", 1, 1)
     with clock("index"), engine.connect() as conn:
         index = load_index(conn, road_snap_m)
@@ -102,6 +104,14 @@ def _periods(year: int) -> list[Period]:
     months = [Period(year, PeriodKind.MONTH, m) for m in range(1, 13)]
     quarters = [Period(year, PeriodKind.QUARTER, q) for q in range(1, 5)]
     return [*months, *quarters, Period(year, PeriodKind.YEAR, 1)]
+
+
+def _seed_calendar(conn: Connection, year: int) -> None:
+    """The working calendar for the demo year and the next (as far as the holiday library reaches),
+    so deadlines of problems reported into the demo city count working time."""
+    for y in (year, year + 1):
+        if y in holidays.library_years():
+            calendar.seed_year(conn, y, holidays.holiday_days(y), holidays.LIBRARY)
 
 
 def _save_reference(conn: Connection, geo: DemoGeography, scheme: SchemeSpec) -> None:
