@@ -1,6 +1,7 @@
 #!/bin/sh
 # Browser tests drive Debian's Chromium and need CJK fonts to render Chinese. Install both when
 # missing and we may (root with apt-get); otherwise say what is missing — those tests then skip.
+# bench/api_intake.py needs wrk (apt-get install wrk); benchmarks are optional, so it is not installed here.
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$missing fonts-noto-cjk"
