@@ -8,10 +8,9 @@ transaction stores nothing.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Connection, Engine, Row, and_, insert, select, true, update
+from sqlalchemy import ColumnElement, Connection, Row, and_, insert, select, true, update
 
 from kaoping.db.tables import (
     admin_unit,
@@ -24,6 +23,7 @@ from kaoping.db.tables import (
     person,
     problem,
 )
+from kaoping.db.uow import SqlUnitOfWork
 from kaoping.domain.cases import (
     STATUS_TYPES,
     Case,
@@ -173,38 +173,14 @@ class SqlFindingStore:
         ]
 
 
-class SqlCaseUnitOfWork:
-    """One transaction over cases and findings; only ``commit()`` makes changes stick."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._conn: Connection | None = None
+class SqlCaseUnitOfWork(SqlUnitOfWork):
+    """The unit of work with the case and finding stores on the same connection."""
 
     def __enter__(self) -> Self:
-        self._conn = self._engine.connect()
-        self._conn.begin()
-        self._cases = SqlCaseStore(self._conn)
-        self.findings = SqlFindingStore(self._conn)
+        super().__enter__()
+        self.cases = SqlCaseStore(self.connection)
+        self.findings = SqlFindingStore(self.connection)
         return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        assert self._conn is not None
-        try:
-            self._conn.rollback()  # a no-op after commit()
-        finally:
-            self._conn.close()
-            self._conn = None
-
-    @property
-    def cases(self) -> SqlCaseStore:
-        assert self._conn is not None, "use the unit of work in a with-block"
-        return self._cases
-
-    def commit(self) -> None:
-        assert self._conn is not None
-        self._conn.commit()
 
 
 # --- rows ⇄ domain --------------------------------------------------------------------------------
