@@ -1,29 +1,34 @@
 """Storage behind single-problem intake: the intake unit of work, the cached calendar and department
-directory it routes and times with, and reading a stored problem back with its place names."""
+directory it routes and times with, the cached names a stored problem is shown with, and reading a
+stored problem back with its place names."""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+import weakref
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from kaoping.db import reference
 from kaoping.db.calendar import load_calendar
+from kaoping.db.engine import is_sqlite
 from kaoping.db.places import PlaceNames, describe
 from kaoping.db.problems import SqlProblemStore
-from kaoping.db.tables import category, department, problem, problem_photo
+from kaoping.db.tables import admin_unit, category, department, grid, problem, problem_photo, road
 from kaoping.db.uow import SqlUnitOfWork
 from kaoping.domain.calendar import DEFAULT_WORK_PERIODS, WorkCalendar, WorkPeriod
 from kaoping.domain.errors import NotFoundError
 from kaoping.domain.ids import CategoryId, DepartmentId, GridId, ProblemId, RoadId, UnitId
 from kaoping.domain.problems import Location, Problem, ProblemStatus
 from kaoping.domain.routing import DepartmentDirectory
+from kaoping.services.intake import Intake
 from kaoping.services.ports import EarlierProblem, PhotoRecord
 
 # Metres per degree of latitude, rounded down so the search box is never too small.
@@ -108,13 +113,48 @@ def _photo_row(problem_id: ProblemId, photo: PhotoRecord) -> dict[str, object]:
     }
 
 
+# SQLite lets one writer in at a time and makes the others poll with growing sleeps (busy_timeout):
+# under load some reports then wait a second while later ones get in. Queueing a process's intake
+# transactions on a lock serves them in turn; PostgreSQL needs none.
+_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+_WRITERS_GUARD = threading.Lock()
+
+
+def _writer_lock(engine: Engine) -> threading.Lock | None:
+    if not is_sqlite(engine):
+        return None
+    with _WRITERS_GUARD:
+        return _WRITERS.setdefault(engine, threading.Lock())
+
+
 class SqlIntakeUnitOfWork(SqlUnitOfWork):
-    """The unit of work with the intake store on the same connection."""
+    """The unit of work with the intake store on the same connection (one at a time per process on
+    SQLite)."""
 
     def __enter__(self) -> Self:
-        super().__enter__()
+        self._writer = _writer_lock(self._engine)
+        if self._writer is not None:
+            self._writer.acquire()
+        try:
+            super().__enter__()
+        except BaseException:
+            self._release()
+            raise
         self.intake = SqlIntakeStore(self.connection)
         return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            super().__exit__(exc_type, exc, tb)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._writer is not None:
+            self._writer.release()
+            self._writer = None
 
 
 class _Cached(Generic[T]):
@@ -187,6 +227,79 @@ class ProblemView:
     repeat_of: ProblemId | None
     is_high_score: bool
     photos: tuple[str, ...]  # paths relative to the photo folder
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceNames:
+    """Codes and names by id of everything a stored problem names (every boundary version, since an
+    old report is located on the version then in force)."""
+
+    category_ids: dict[str, CategoryId]
+    category_names: dict[str, str]  # code → name
+    grids: dict[int, str]  # id → code
+    units: dict[int, tuple[str, str]]  # id → (code, name)
+    roads: dict[int, tuple[str, str]]
+    departments: dict[int, tuple[str, str]]
+
+
+def read_reference_names(conn: Connection) -> ReferenceNames:
+    categories = conn.execute(select(category.c.code, category.c.id, category.c.name)).all()
+    return ReferenceNames(
+        {code: CategoryId(i) for code, i, _ in categories},
+        {code: name for code, _, name in categories},
+        {int(i): str(code) for i, code in conn.execute(select(grid.c.id, grid.c.code))},
+        _code_names(conn, admin_unit),
+        _code_names(conn, road),
+        _code_names(conn, department),
+    )
+
+
+def _code_names(conn: Connection, table: Any) -> dict[int, tuple[str, str]]:
+    return {i: (code, name) for i, code, name in conn.execute(select(table.c.id, table.c.code, table.c.name))}
+
+
+class SqlNameSource:
+    """The reference names, cached for ``ttl_s`` seconds like the calendar and departments: intake
+    answers with them instead of reading the stored problem back."""
+
+    def __init__(self, engine: Engine, ttl_s: float = 60.0) -> None:
+        self._cache = _Cached(engine, read_reference_names, ttl_s)
+
+    def names(self) -> ReferenceNames:
+        return self._cache.get()
+
+    def category_ids(self) -> dict[str, CategoryId]:
+        return self._cache.get().category_ids
+
+
+def intake_view(names: ReferenceNames, intake: Intake, photos: Sequence[PhotoRecord]) -> ProblemView:
+    """The problem intake just stored, as ``get_problem`` would read it back (times in UTC, as the
+    database returns them); raises ``KeyError`` for an id the names do not hold yet."""
+    department_id = intake.responsibility.department_id
+    dept: tuple[str | None, str | None] = (
+        (None, None) if department_id is None else names.departments[department_id]
+    )
+    due = None if intake.deadline_at is None else intake.deadline_at.astimezone(UTC)
+    code = intake.category.code
+    return ProblemView(
+        intake.problem_id, intake.channel.value, code, names.category_names[code],
+        intake.found_at.astimezone(UTC), intake.point.lon, intake.point.lat, intake.description,
+        ProblemStatus.REPORTED.value, place_names(names, intake.location), *dept, due, intake.repeat_of,
+        intake.is_high_score, tuple(p.path for p in photos),
+    )  # fmt: skip
+
+
+def place_names(names: ReferenceNames, location: Location) -> PlaceNames:
+    """``places.describe`` from the cached names (the distance rounded alike)."""
+    road_names: tuple[str | None, str | None] = (None, None)
+    if location.road_id is not None:
+        road_names = names.roads[location.road_id]
+    distance = None if location.road_distance_m is None else round(location.road_distance_m, 1)
+    units = names.units
+    return PlaceNames(
+        names.grids[location.grid_id], *units[location.community_id], *units[location.town_id],
+        *units[location.district_id], *road_names, distance,
+    )  # fmt: skip
 
 
 def department_names(conn: Connection, department_id: DepartmentId | None) -> tuple[str | None, str | None]:

@@ -89,6 +89,8 @@ class IntakeDesk:
     departments: DepartmentSource
     tz: tzinfo
     split: LiabilitySplit = field(default_factory=LiabilitySplit)
+    # Category code → stored id, cached by the caller; None: read from the store on every report.
+    category_ids: Callable[[], Mapping[str, CategoryId]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class Intake:
     repeat_index: int  # 0: not a repeat; 1: repeats a first report; 2: a repeat of a repeat …
     is_high_score: bool
     notes: tuple[str, ...] = ()
+    description: str = ""  # as stored: trimmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,7 @@ def report_problem(uow: IntakeUnitOfWork, desk: IntakeDesk, report: ProblemRepor
     due, notes = _deadline(desk, checked.category, checked.found_at)
     high = desk.rules.is_high_score(checked.category.code, checked.channel)
     with uow:
-        ids = uow.intake.category_ids()
+        ids = _category_ids(desk, uow.intake, checked.category.code)
         repeat_of, index = _repeat(uow.intake, desk, checked.category, point, checked.found_at, ids)
         problem = Problem(
             None, checked.channel, ids[checked.category.code], checked.found_at, point, checked.original,
@@ -143,7 +146,7 @@ def report_problem(uow: IntakeUnitOfWork, desk: IntakeDesk, report: ProblemRepor
         uow.commit()
     return Intake(
         problem_id, checked.channel, checked.category, checked.found_at, point, checked.original,
-        location, responsibility, due, repeat_of, index, high, notes,
+        location, responsibility, due, repeat_of, index, high, notes, checked.description,
     )  # fmt: skip
 
 
@@ -236,6 +239,16 @@ def _deadline(
     except CalendarYearMissingError as err:
         return None, (err.message,)
     return due, ()
+
+
+def _category_ids(desk: IntakeDesk, store: IntakeStore, code: str) -> Mapping[str, CategoryId]:
+    """The desk's cached ids when they know the category, else the store's (a category added since
+    the cache was read)."""
+    if desk.category_ids is not None:
+        ids = desk.category_ids()
+        if code in ids:
+            return ids
+    return store.category_ids()
 
 
 def _repeat(

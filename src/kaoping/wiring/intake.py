@@ -1,8 +1,9 @@
 """The intake desk built from the database and the geography: the locator over every boundary
-version, the local projection the repeat rule measures in, cached calendar and departments.
+version, the local projection the repeat rule measures in, cached calendar, departments and the
+names a stored problem is answered with.
 
 Building it reads every grid and road (a second or more for a big city), so a server builds it once
-and keeps it (``IntakeDesks``); the calendar and departments inside refresh themselves.
+and keeps it (``IntakeDesks``); the calendar, departments and names inside refresh themselves.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from kaoping.db.intake import (
     SqlCalendarSource,
     SqlDepartmentSource,
     SqlIntakeUnitOfWork,
+    SqlNameSource,
     get_problem,
+    intake_view,
     stored_photo_paths,
 )
 from kaoping.domain.errors import KaopingError
@@ -45,7 +48,14 @@ def build_desk(engine: Engine, tz: tzinfo, road_snap_m: float) -> IntakeDesk:
     return desk_for(index, engine, tz)
 
 
-def desk_for(index: GeoIndex, engine: Engine, tz: tzinfo) -> IntakeDesk:
+@dataclass(frozen=True)
+class ServedDesk(IntakeDesk):
+    """The intake desk with the cached names intake answers with, so a report is not read back."""
+
+    names: SqlNameSource | None = None
+
+
+def desk_for(index: GeoIndex, engine: Engine, tz: tzinfo) -> ServedDesk:
     """An intake desk around an index already built."""
     projection = index.projection
 
@@ -53,7 +63,8 @@ def desk_for(index: GeoIndex, engine: Engine, tz: tzinfo) -> IntakeDesk:
         x, y = projection.to_metric([lon], [lat])
         return float(x[0]), float(y[0])
 
-    return IntakeDesk(
+    names = SqlNameSource(engine)
+    return ServedDesk(
         locator=index,
         to_wgs84=coordinate_to_wgs84,
         to_metric=to_metric,
@@ -62,6 +73,8 @@ def desk_for(index: GeoIndex, engine: Engine, tz: tzinfo) -> IntakeDesk:
         calendar=SqlCalendarSource(engine),
         departments=SqlDepartmentSource(engine),
         tz=tz,
+        category_ids=names.category_ids,
+        names=names,
     )
 
 
@@ -111,7 +124,7 @@ def receive_report(
     uploads: Sequence[Upload] = (),
     photo_dir: Path | None = None,
 ) -> tuple[Intake, ProblemView]:
-    """Keep the photos, file the report, and read the stored problem back as people read it. Photos
+    """Keep the photos, file the report, and answer with the stored problem as people read it. Photos
     of a refused report are removed again."""
     photos: list[PhotoRecord] = []
     try:
@@ -124,8 +137,20 @@ def receive_report(
         if photo_dir is not None:
             discard_photos(photo_dir, _unshared(engine, photos))
         raise
+    return intake, _stored_view(engine, desk, intake, photos)
+
+
+def _stored_view(engine: Engine, desk: IntakeDesk, intake: Intake, photos: list[PhotoRecord]) -> ProblemView:
+    """Built from what intake computed and the desk's cached names; read back only from a desk
+    without names, or when a name is not cached yet (a boundary imported since)."""
+    names = desk.names if isinstance(desk, ServedDesk) else None
+    if names is not None:
+        try:
+            return intake_view(names.names(), intake, photos)
+        except KeyError:
+            pass
     with engine.connect() as conn:
-        return intake, get_problem(conn, intake.problem_id)
+        return get_problem(conn, intake.problem_id)
 
 
 def _unshared(engine: Engine, photos: list[PhotoRecord]) -> list[PhotoRecord]:
