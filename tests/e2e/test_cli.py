@@ -106,3 +106,21 @@ def test_report_accepts_a_problem_from_a_grid_worker(database: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "已受理" in result.stdout
+
+
+def test_a_report_during_national_day_is_due_after_the_holiday(database: Path) -> None:
+    # 占道经营 has 2 working hours; found on 2 October 2025 (a holiday), the clock starts on the 9th.
+    result = kaoping(
+        "report",
+        "--category",
+        "占道经营",
+        "--lon",
+        "117.01",
+        "--lat",
+        "36.665",
+        "--at",
+        "2025-10-02T16:00",
+        database=database,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "处置时限 2025-10-09 10:00" in " ".join(result.stdout.split())

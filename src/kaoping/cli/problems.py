@@ -80,8 +80,19 @@ def report(
     )
     with engine_for(settings) as engine:
         desk = build_desk(engine, settings.tz, settings.road_snap_m)
-        problem_id = report_problem(SqlIntakeUnitOfWork(engine), desk, draft, at=datetime.now(UTC)).problem_id
-    console.print(f"已受理, 问题编号 {problem_id}")
+        intake = report_problem(SqlIntakeUnitOfWork(engine), desk, draft, at=datetime.now(UTC))
+        with engine.connect() as conn:
+            place = describe(conn, intake.location)
+    deadline = (
+        intake.deadline_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if intake.deadline_at else "—"
+    )
+    repeat = f"是, 重复第 {intake.repeat_of} 号问题" if intake.repeat_of else "否"
+    console.print(
+        f"已受理, 问题编号 {intake.problem_id}: {intake.category.name}, 网格 {place.grid_code} "
+        f"({place.community_name}, {place.town_name}), 处置时限 {deadline}, 重复问题: {repeat}"
+    )
+    for note in intake.notes:
+        console.print(f"[yellow]注意:[/] {note}")
 
 
 @app.command()
