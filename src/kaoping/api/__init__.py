@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from kaoping.api.routes import cases, health, problems, rankings
+from kaoping.api.routes import cases, findings, health, problems, rankings
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(health.router)
 router.include_router(rankings.router)
 router.include_router(problems.router)
 router.include_router(cases.router)
+router.include_router(findings.router)
 
 __all__ = ["router"]

@@ -119,6 +119,7 @@ from kaoping.cli import (  # noqa: E402,F401  (commands register on import)
     calendar,
     cases,
     demo,
+    findings,
     geo,
     geo_grid,
     geo_import,

@@ -148,7 +148,13 @@ class SqlFindingStore:
             raise NotFoundError("测评问题", finding_id)
         return _finding(row)
 
+    def find_by_problem(self, problem_id: ProblemId) -> Finding | None:
+        row = self._conn.execute(select(finding).where(finding.c.problem_id == problem_id)).first()
+        return None if row is None else _finding(row)
+
     def add(self, item: Finding) -> FindingId:
+        if self._conn.execute(select(problem.c.id).where(problem.c.id == item.problem_id)).first() is None:
+            raise NotFoundError("问题", item.problem_id)
         values = _finding_values(item) | {"problem_id": item.problem_id}
         return FindingId(
             self._conn.execute(insert(finding).values(values).returning(finding.c.id)).scalar_one()
@@ -171,6 +177,14 @@ class SqlFindingStore:
         return [
             _finding_transition(row) for row in self._conn.execute(query.order_by(finding_transition.c.id))
         ]
+
+    def list_assigned(self, due_before: datetime) -> list[Finding]:
+        """Assigned findings due before ``due_before``, oldest deadline first (the sweep's read)."""
+        query = select(finding).where(
+            finding.c.status == FindingStatus.ASSIGNED.value, finding.c.rectify_deadline_at < due_before
+        )
+        order = (finding.c.rectify_deadline_at, finding.c.id)
+        return [_finding(row) for row in self._conn.execute(query.order_by(*order))]
 
 
 class SqlCaseUnitOfWork(SqlUnitOfWork):

@@ -18,10 +18,21 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from kaoping.domain.errors import KaopingError
 from kaoping.domain.ids import CaseId, PersonId, ProblemId
+
+L = TypeVar("L", bound=StrEnum)
+
+
+def parse_labelled(labels: Mapping[L, str], text: str, noun: str) -> L:
+    """The member whose stored value (``dispatch``) or Chinese label (派遣) ``text`` is."""
+    key = str(text).strip()
+    for member, label in labels.items():
+        if key.lower() == member.value or key == label:
+            return member
+    raise WorkflowError(f"未知的{noun} {key!r}, 可选: " + "、".join(labels.values()))
 
 
 class StatusType(StrEnum):
@@ -87,11 +98,7 @@ class CaseAction(StrEnum):
     @classmethod
     def parse(cls, text: str) -> CaseAction:
         """Read an action as stored (``dispatch``) or as people say it (派遣)."""
-        key = str(text).strip()
-        for action in cls:
-            if key.lower() == action.value or key == action.label:
-                return action
-        raise WorkflowError(f"未知的案件操作 {key!r}, 可选: " + "、".join(a.label for a in cls))
+        return parse_labelled(_ACTION_LABELS, text, "案件操作")
 
 
 class CloseType(StrEnum):

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
-from kaoping.domain.cases import IllegalTransitionError, StatusType, WorkflowError, check_step
+from kaoping.domain.cases import IllegalTransitionError, StatusType, WorkflowError, check_step, parse_labelled
 from kaoping.domain.ids import FindingId, PersonId, ProblemId
 
 
@@ -55,6 +55,11 @@ class FindingAction(StrEnum):
     @property
     def label(self) -> str:
         return _ACTION_LABELS[self]
+
+    @classmethod
+    def parse(cls, text: str) -> FindingAction:
+        """Read an action as stored (``feed_back``) or as people say it (整改反馈)."""
+        return parse_labelled(_ACTION_LABELS, text, "测评问题操作")
 
 
 _STATUS_LABELS: Mapping[FindingStatus, str] = {
