@@ -106,6 +106,9 @@ def test_report_accepts_a_problem_from_a_grid_worker(database: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "已受理" in result.stdout
+    case_id = result.stdout.split("案件编号 ")[1].split(":")[0]
+    shown = json.loads(kaoping("case", "show", case_id, "--json", database=database).stdout)
+    assert (shown["status"], shown["reported_at"]) == ("reported", "2026-03-05T01:30:00+00:00")
 
 
 def test_a_report_during_national_day_is_due_after_the_holiday(database: Path) -> None:

@@ -126,6 +126,21 @@ def test_a_good_report_is_stored_with_its_place_deadline_and_no_repeat(city: Cit
     again = post(city, found_at="2026-03-06T10:00:00+08:00").json()
     assert again["repeat_of"] == body["id"]
     assert again["repeat_index"] == 1
+    assert httpx.get(f"{city.base}/api/v1/problems/{again['id']}").json()["repeat_index"] == 1  # stored
+
+
+def test_a_report_names_the_case_that_follows_it_and_a_tester_s_report_its_finding(city: City) -> None:
+    body = post(city, found_at="2026-03-10T09:30:00+08:00").json()
+    assert (isinstance(body["case_id"], int), body["finding_id"]) == (True, None)
+    case = httpx.get(f"{city.base}/api/v1/cases/{body['case_id']}").json()
+    assert (case["problem_id"], case["status"], case["lead"]) == (body["id"], "reported", "territory")
+    tested = post(city, channel="third_party", found_at="2026-03-10T10:30:00+08:00").json()
+    assert (tested["case_id"], isinstance(tested["finding_id"], int)) == (None, True)
+    item = httpx.get(f"{city.base}/api/v1/findings/{tested['finding_id']}").json()
+    assert (item["problem_id"], item["status"]) == (tested["id"], "found")
+    assert datetime.fromisoformat(item["rectify_deadline_at"]) == datetime.fromisoformat(tested["deadline"])
+    read = httpx.get(f"{city.base}/api/v1/problems/{tested['id']}").json()
+    assert (read["case_id"], read["finding_id"]) == (None, tested["finding_id"])
 
 
 @pytest.mark.parametrize(

@@ -78,7 +78,7 @@ def submit(form: Form, lon: float, lat: float, photo: bool) -> dict[str, str]:
             page.click("#submit")
             page.wait_for_load_state("networkidle")
             texts = {"url": page.url, "h1": page.inner_text("h1")}
-            for name in ("problem-id", "grid", "deadline", "repeat", "photos", "error-location"):
+            for name in ("problem-id", "grid", "deadline", "repeat", "case", "photos", "error-location"):
                 node = page.locator(f"#{name}")
                 texts[name] = node.inner_text() if node.count() else ""
             texts["lon"] = page.input_value("#lon") if page.locator("#lon").count() else ""
@@ -97,6 +97,7 @@ def test_a_good_report_with_a_photo_shows_its_number_and_grid(form: Form) -> Non
     assert page["grid"] == form.grid_code
     assert page["deadline"] == "2026-03-05 11:30"  # 2 工作时 from Thursday 09:30
     assert page["photos"] == "1 张"
+    assert re.fullmatch(r"\d+ 号", page["case"])  # the case that follows it up
     assert page["wide"] == "False"  # one column: nothing sticks out sideways on the phone
 
 

@@ -12,12 +12,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import shapely
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, delete, func, select, update
 
 from kaoping.db.calendar import seed_year
 from kaoping.db.engine import make_engine
 from kaoping.db.intake import SqlIntakeUnitOfWork, read_department_directory
-from kaoping.db.tables import admin_unit, calendar_day, department, grid, problem
+from kaoping.db.tables import (
+    admin_unit,
+    calendar_day,
+    case_file,
+    case_transition,
+    department,
+    finding,
+    finding_transition,
+    grid,
+    problem,
+)
 from kaoping.domain.errors import InvalidCoordinateError, OutsideGridError, UnknownCategoryError
 from kaoping.domain.routing import DepartmentDirectory, Lead
 from kaoping.geo.crs import from_wgs84
@@ -42,7 +52,7 @@ def demo(demo_url: str) -> Iterator[tuple[Engine, GeoIndex]]:
         index = load_index(conn, road_snap_m=50.0)
     yield engine, index
     with engine.begin() as conn:  # leave the shared demo database as it was
-        conn.execute(delete(problem).where(problem.c.found_at >= datetime(2026, 1, 1, tzinfo=TZ)))
+        forget(conn, problem.c.found_at >= datetime(2026, 1, 1, tzinfo=TZ))
         conn.execute(delete(calendar_day))
     engine.dispose()
 
@@ -64,6 +74,20 @@ def a_grid_centre(engine: Engine, nth: int = 0) -> tuple[int, str, float, float]
         ).scalar_one()
     centre = shapely.from_wkb(wkb).point_on_surface()
     return grid_id, community, centre.x, centre.y
+
+
+def forget(conn: Connection, condition: ColumnElement[bool]) -> None:
+    """Delete the problems matching ``condition`` with the cases and findings intake opened for them
+    (and any steps taken); links to them from other problems are dropped."""
+    ids = select(problem.c.id).where(condition).scalar_subquery()
+    cases = select(case_file.c.id).where(case_file.c.problem_id.in_(ids))
+    findings = select(finding.c.id).where(finding.c.problem_id.in_(ids))
+    conn.execute(delete(case_transition).where(case_transition.c.case_id.in_(cases)))
+    conn.execute(delete(case_file).where(case_file.c.problem_id.in_(ids)))
+    conn.execute(delete(finding_transition).where(finding_transition.c.finding_id.in_(findings)))
+    conn.execute(delete(finding).where(finding.c.problem_id.in_(ids)))
+    conn.execute(update(problem).where(problem.c.repeat_of_id.in_(ids)).values(repeat_of_id=None))
+    conn.execute(delete(problem).where(condition))
 
 
 def file_intake(engine: Engine, desk: IntakeDesk, **changes: object) -> Intake:
@@ -165,8 +189,8 @@ def test_a_report_is_located_against_the_grids_in_force_on_the_day_it_was_found(
         assert [grids[i] for i in ids] == [old_id, new_id]
     finally:
         with engine.begin() as conn:
-            conn.execute(delete(problem).where(problem.c.grid_id == new_id))
-            conn.execute(delete(problem).where(problem.c.found_at == datetime(2025, 12, 15, 10, tzinfo=TZ)))
+            forget(conn, problem.c.grid_id == new_id)
+            forget(conn, problem.c.found_at == datetime(2025, 12, 15, 10, tzinfo=TZ))
             conn.execute(delete(grid).where(grid.c.id == new_id))
             conn.execute(grid.update().where(grid.c.id == old_id).values(valid_to=None))
 
@@ -244,7 +268,7 @@ def test_the_deadline_is_counted_on_the_working_calendar_across_a_national_holid
         stored = conn.execute(select(problem.c.deadline_at).where(problem.c.id == intake.problem_id))
         assert stored.scalar() == due
     with engine.begin() as conn:
-        conn.execute(delete(problem).where(problem.c.id == intake.problem_id))
+        forget(conn, problem.c.id == intake.problem_id)
 
 
 def test_a_report_in_a_year_the_calendar_does_not_know_is_kept_with_an_open_deadline_and_a_note(
@@ -257,7 +281,7 @@ def test_a_report_in_a_year_the_calendar_does_not_know_is_kept_with_an_open_dead
     assert intake.deadline_at is None
     assert "缺少 2024 年的节假日数据" in intake.notes[0]
     with engine.begin() as conn:
-        conn.execute(delete(problem).where(problem.c.id == intake.problem_id))
+        forget(conn, problem.c.id == intake.problem_id)
 
 
 def test_a_report_near_an_earlier_one_of_the_same_category_is_a_repeat_with_a_link_and_an_index(
@@ -307,7 +331,7 @@ def test_a_repeat_needs_the_same_category_within_r_metres_and_t_days(
         assert (later.repeat_of == first.problem_id) is repeats
     finally:
         with engine.begin() as conn:
-            conn.execute(delete(problem).where(problem.c.found_at >= start))
+            forget(conn, problem.c.found_at >= start)
 
 
 @pytest.mark.parametrize(
@@ -348,7 +372,7 @@ def test_whether_an_open_or_a_rectified_earlier_problem_counts_is_the_rule_s_cho
         assert (later.repeat_of == first.problem_id) is repeats
     finally:
         with engine.begin() as conn:
-            conn.execute(delete(problem).where(problem.c.found_at >= start))
+            forget(conn, problem.c.found_at >= start)
 
 
 def test_a_voided_earlier_problem_is_never_repeated(demo: tuple[Engine, GeoIndex], desk: IntakeDesk) -> None:
@@ -365,7 +389,7 @@ def test_a_voided_earlier_problem_is_never_repeated(demo: tuple[Engine, GeoIndex
         assert later.repeat_of is None
     finally:
         with engine.begin() as conn:
-            conn.execute(delete(problem).where(problem.c.found_at >= start))
+            forget(conn, problem.c.found_at >= start)
 
 
 @pytest.mark.parametrize(
@@ -399,3 +423,139 @@ def test_a_time_typed_without_a_zone_is_read_in_the_business_timezone(
     intake = file_intake(engine, desk, category="路灯", lon=lon, lat=lat, found_at="2026-03-05T09:30")
     assert intake.found_at == FOUND_AT
     assert intake.found_at.astimezone(UTC).hour == 1
+
+
+# --- what follows the problem up, stored with it ----------------------------------------------------
+
+
+def test_a_grid_worker_s_report_opens_its_case_led_by_whom_routing_says(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 12)
+    intake = file_intake(engine, desk, category="路灯", lon=lon, lat=lat)  # 部件: its department leads
+    with engine.connect() as conn:
+        case = conn.execute(select(case_file).where(case_file.c.problem_id == intake.problem_id)).one()
+        found = conn.execute(select(finding).where(finding.c.problem_id == intake.problem_id)).first()
+    assert (intake.case_id, intake.finding_id, found) == (case.id, None, None)
+    assert (case.status, case.reported_at, case.changed_at, case.version) == (
+        "reported",
+        FOUND_AT,
+        FOUND_AT,
+        0,
+    )
+    routed = intake.responsibility
+    assert (case.lead, case.town_id, case.department_id) == (
+        "department",
+        routed.town_id,
+        routed.department_id,
+    )
+    assert (case.district_id, case.department_share) == (intake.location.district_id, Decimal("0.2"))
+
+
+def test_a_third_party_report_records_a_finding_to_rectify_by_the_problem_s_deadline(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 13)
+    intake = file_intake(engine, desk, channel="third_party", category="占道经营", lon=lon, lat=lat)
+    with engine.connect() as conn:
+        item = conn.execute(select(finding).where(finding.c.problem_id == intake.problem_id)).one()
+        cases = conn.execute(select(func.count()).where(case_file.c.problem_id == intake.problem_id)).scalar()
+    assert (intake.finding_id, intake.case_id, cases) == (item.id, None, 0)
+    assert intake.deadline_at is not None
+    assert (item.status, item.found_at, item.rectify_deadline_at) == ("found", FOUND_AT, intake.deadline_at)
+
+
+def test_a_refused_report_opens_no_case(demo: tuple[Engine, GeoIndex], desk: IntakeDesk) -> None:
+    engine, _index = demo
+    with engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(case_file)).scalar_one()
+    with pytest.raises(OutsideGridError):
+        file_intake(engine, desk, lon="117.1", lat="80.0")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(case_file)).scalar_one() == before
+
+
+# --- a late report takes over the repeat links of later problems ----------------------------------
+
+
+def stored_links(engine: Engine, ids: list[int]) -> list[tuple[int | None, int, bool]]:
+    with engine.connect() as conn:
+        rows = {
+            row.id: (row.repeat_of_id, row.repeat_index, row.is_repeat)
+            for row in conn.execute(
+                select(
+                    problem.c.id, problem.c.repeat_of_id, problem.c.repeat_index, problem.c.is_repeat
+                ).where(problem.c.id.in_(ids))
+            )
+        }
+    return [rows[i] for i in ids]
+
+
+LATE_START = datetime(2026, 2, 2, 10, tzinfo=TZ)
+
+
+def test_a_late_report_becomes_what_a_later_stored_problem_repeats_and_one_outside_r_is_untouched(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 14)
+    rule = desk.rules.repeat_rule
+    day = timedelta(days=1)
+    far = at_metres(desk, lon, lat, rule.radius_m + 0.5)
+    ids: list[int] = []
+    try:
+        later = file_intake(
+            engine, desk, category="暴露垃圾", lon=lon, lat=lat, found_at=LATE_START + 10 * day
+        )
+        outside = file_intake(
+            engine, desk, category="暴露垃圾", lon=far[0], lat=far[1], found_at=LATE_START + 10 * day
+        )
+        ids += [later.problem_id, outside.problem_id]
+        assert later.repeat_of is None
+        late = file_intake(engine, desk, category="暴露垃圾", lon=lon, lat=lat, found_at=LATE_START + 5 * day)
+        ids.append(late.problem_id)
+        assert (late.repeat_of, late.repeat_index, late.relinked) == (None, 0, (later.problem_id,))
+        assert stored_links(engine, ids) == [(late.problem_id, 1, True), (None, 0, False), (None, 0, False)]
+    finally:
+        with engine.begin() as conn:
+            forget(conn, problem.c.id.in_(ids))
+
+
+def test_a_late_report_inside_a_chain_moves_the_indexes_down_the_chain(
+    demo: tuple[Engine, GeoIndex], desk: IntakeDesk
+) -> None:
+    engine, _index = demo
+    _grid_id, _community, lon, lat = a_grid_centre(engine, 15)
+    day = timedelta(days=1)
+    ids: list[int] = []
+
+    def report(days: int) -> Intake:
+        intake = file_intake(
+            engine, desk, category="暴露垃圾", lon=lon, lat=lat, found_at=LATE_START + days * day
+        )
+        ids.append(intake.problem_id)
+        return intake
+
+    try:
+        first, middle, later, last = report(0), report(7), report(10), report(12)
+        assert [i.repeat_index for i in (first, middle, later, last)] == [0, 1, 2, 3]
+        # Found on day 5, filed now: it repeats the first; the one from day 7 now repeats it, and the
+        # problems down that chain count one repeat more. Day 10 keeps its link to day 7 (later than 5).
+        late = report(5)
+        assert (late.repeat_of, late.repeat_index, late.relinked) == (
+            first.problem_id,
+            1,
+            (middle.problem_id,),
+        )
+        assert stored_links(engine, ids) == [
+            (None, 0, False),
+            (late.problem_id, 2, True),
+            (middle.problem_id, 3, True),
+            (later.problem_id, 4, True),
+            (first.problem_id, 1, True),
+        ]
+    finally:
+        with engine.begin() as conn:
+            forget(conn, problem.c.id.in_(ids))

@@ -4,55 +4,20 @@ every bad row comes back with its row number and reason, and importing again add
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
 import shapely
 import xlsxwriter
-from sqlalchemy import Engine, delete, func, select
+from sqlalchemy import Engine, select
 
-from kaoping.db.calendar import seed_year
-from kaoping.db.engine import make_engine
 from kaoping.db.problems import bulk_insert_problems
-from kaoping.db.tables import calendar_day, grid, problem, road
-from kaoping.geo.crs import from_wgs84
-from kaoping.io.holidays import LIBRARY, holiday_days
+from kaoping.db.tables import problem, road
 from kaoping.wiring.problem_import import ImportOptions, import_problem_sheet
-
-TZ = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture(scope="module")
-def demo(demo_url: str) -> Iterator[Engine]:
-    """The shared demo city with the 2025 calendar; what the tests add is removed afterwards."""
-    engine = make_engine(demo_url)
-    with engine.begin() as conn:
-        had_calendar = conn.execute(select(func.count()).select_from(calendar_day)).scalar_one() > 0
-        if not had_calendar:
-            seed_year(conn, 2025, holiday_days(2025), LIBRARY)
-    yield engine
-    with engine.begin() as conn:
-        conn.execute(delete(problem).where(problem.c.source_key.is_not(None)))
-        if not had_calendar:
-            conn.execute(delete(calendar_day))
-    engine.dispose()
-
-
-def grid_points(engine: Engine, count: int) -> list[tuple[int, float, float]]:
-    """(grid id, GCJ-02 lon, lat) of a point well inside each of ``count`` grids."""
-    with engine.connect() as conn:
-        rows = conn.execute(select(grid.c.id, grid.c.geometry).order_by(grid.c.code).limit(count)).all()
-    points = []
-    for grid_id, wkb in rows:
-        inner = shapely.from_wkb(wkb).representative_point()
-        lon, lat = from_wgs84([inner.x], [inner.y], "gcj02")
-        points.append((grid_id, float(lon[0]), float(lat[0])))
-    return points
+from tests.integration.imports import TZ, grid_points, remove_imported
 
 
 def two_roads(engine: Engine) -> tuple[str, str]:
@@ -90,9 +55,9 @@ def write_messy_sheet(path: Path, rows: list[list[Any]]) -> None:
 
 
 @pytest.fixture(scope="module")
-def sheet(demo: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    p = grid_points(demo, 6)
-    road_name, crossing = two_roads(demo)
+def sheet(sheet_city: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = grid_points(sheet_city, 6)
+    road_name, crossing = two_roads(sheet_city)
     rows: list[list[Any]] = [
         [1, "2025/9/30 16:00", "上水井盖", p[0][1], p[0][2], None, None, "井盖破损"],  # row 4
         [2, "2025-09-03 09:30", "占道经营", p[1][1], p[1][2], None, None, "早市占道"],  # row 5
@@ -128,24 +93,26 @@ def stored(engine: Engine) -> list[Any]:
 
 
 def test_a_messy_sheet_imports_every_good_row_and_reports_every_bad_row_by_row_number(
-    demo: Engine, sheet: Path
+    sheet_city: Engine, sheet: Path
 ) -> None:
     options = ImportOptions(crs="gcj02", tz=TZ)
-    result = import_problem_sheet(demo, sheet, options)
+    result = import_problem_sheet(sheet_city, sheet, options)
     assert (result.rows, result.imported, result.approximate) == (12, GOOD_ROWS, 2)
     assert {e.row: e.message for e in result.errors}.keys() == BAD_ROWS.keys()
     for error in result.errors:
         assert BAD_ROWS[error.row] in error.message
-    rows = stored(demo)
+    rows = stored(sheet_city)
     assert len(rows) == GOOD_ROWS
     assert sum(r.location_approximate for r in rows) == 2
     assert {r.orig_crs for r in rows if not r.location_approximate} == {"gcj02"}
 
 
-def test_good_rows_land_on_their_grids_with_a_deadline_across_national_day(demo: Engine, sheet: Path) -> None:
-    import_problem_sheet(demo, sheet, ImportOptions(crs="gcj02", tz=TZ))
-    points = grid_points(demo, 6)
-    rows = stored(demo)
+def test_good_rows_land_on_their_grids_with_a_deadline_across_national_day(
+    sheet_city: Engine, sheet: Path
+) -> None:
+    import_problem_sheet(sheet_city, sheet, ImportOptions(crs="gcj02", tz=TZ))
+    points = grid_points(sheet_city, 6)
+    rows = stored(sheet_city)
     for row in rows:
         if not row.location_approximate:  # the sheet's numbers come back to ~1e-9 degrees
             grid_id = next(
@@ -162,17 +129,17 @@ def test_good_rows_land_on_their_grids_with_a_deadline_across_national_day(demo:
     assert times["Excel 序列数"] == datetime(2025, 9, 8, 10, 30, tzinfo=TZ)
 
 
-def test_importing_the_same_sheet_again_adds_nothing(demo: Engine, sheet: Path) -> None:
+def test_importing_the_same_sheet_again_adds_nothing(sheet_city: Engine, sheet: Path) -> None:
     options = ImportOptions(crs="gcj02", tz=TZ)
-    import_problem_sheet(demo, sheet, options)
-    before = len(stored(demo))
-    again = import_problem_sheet(demo, sheet, options)
+    import_problem_sheet(sheet_city, sheet, options)
+    before = len(stored(sheet_city))
+    again = import_problem_sheet(sheet_city, sheet, options)
     assert (again.imported, again.already_imported) == (0, GOOD_ROWS)
-    assert len(stored(demo)) == before == GOOD_ROWS
+    assert len(stored(sheet_city)) == before == GOOD_ROWS
 
 
-def test_the_bad_rows_come_back_in_an_error_sheet_next_to_the_input(demo: Engine, sheet: Path) -> None:
-    result = import_problem_sheet(demo, sheet, ImportOptions(crs="gcj02", tz=TZ))
+def test_the_bad_rows_come_back_in_an_error_sheet_next_to_the_input(sheet_city: Engine, sheet: Path) -> None:
+    result = import_problem_sheet(sheet_city, sheet, ImportOptions(crs="gcj02", tz=TZ))
     assert result.error_sheet == str(sheet.with_name("测评问题.errors.xlsx"))
     back = pl.read_excel(result.error_sheet, infer_schema_length=0)
     assert back.columns[:2] == ["原表行号", "错误原因"]
@@ -181,10 +148,9 @@ def test_the_bad_rows_come_back_in_an_error_sheet_next_to_the_input(demo: Engine
 
 
 def test_an_interrupted_import_leaves_no_partial_batch(
-    demo: Engine, tmp_path: Path, sheet: Path, monkeypatch: pytest.MonkeyPatch
+    sheet_city: Engine, tmp_path: Path, sheet: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with demo.begin() as conn:
-        conn.execute(delete(problem).where(problem.c.source_key.is_not(None)))
+    remove_imported(sheet_city)
     real_insert = bulk_insert_problems
 
     def insert_then_fail(conn: Any, rows: Any) -> int:
@@ -193,17 +159,17 @@ def test_an_interrupted_import_leaves_no_partial_batch(
 
     monkeypatch.setattr("kaoping.wiring.problem_import.bulk_insert_problems", insert_then_fail)
     with pytest.raises(KeyboardInterrupt):
-        import_problem_sheet(demo, sheet, ImportOptions(crs="gcj02", tz=TZ))
-    assert stored(demo) == []
+        import_problem_sheet(sheet_city, sheet, ImportOptions(crs="gcj02", tz=TZ))
+    assert stored(sheet_city) == []
 
 
 def test_an_address_row_is_placed_on_its_road_near_the_crossing_the_landmark_names(
-    demo: Engine, sheet: Path
+    sheet_city: Engine, sheet: Path
 ) -> None:
-    import_problem_sheet(demo, sheet, ImportOptions(crs="gcj02", tz=TZ))
-    road_name, crossing = two_roads(demo)
-    row = next(r for r in stored(demo) if r.description.startswith("路口占道"))
-    with demo.connect() as conn:
+    import_problem_sheet(sheet_city, sheet, ImportOptions(crs="gcj02", tz=TZ))
+    road_name, crossing = two_roads(sheet_city)
+    row = next(r for r in stored(sheet_city) if r.description.startswith("路口占道"))
+    with sheet_city.connect() as conn:
         geoms = conn.execute(select(road.c.name, road.c.geometry)).all()
     own = shapely.union_all([shapely.from_wkb(g) for n, g in geoms if n.split("(")[0] == road_name])
     other = shapely.union_all([shapely.from_wkb(g) for n, g in geoms if n.split("(")[0] == crossing])

@@ -27,6 +27,7 @@ from kaoping.domain.errors import (
     UnknownCategoryError,
 )
 from kaoping.services.cases import CaseAlreadyOpenError, CaseChangedError
+from kaoping.services.findings import FindingAlreadyRecordedError, FindingChangedError
 from kaoping.services.intake import IntakeError
 
 API_PREFIX = "/api/"
@@ -45,6 +46,8 @@ STATUS_BY_ERROR: dict[type[KaopingError], int] = {
     IllegalTransitionError: 409,  # not allowed from the case's status: the message names what is
     CaseChangedError: 409,
     CaseAlreadyOpenError: 409,
+    FindingChangedError: 409,
+    FindingAlreadyRecordedError: 409,
     CalendarYearMissingError: 422,
     KaopingError: 400,
 }

@@ -1,5 +1,6 @@
 """`kaoping case …`: move a case through the loop, list a unit's open cases with their timers, show
-a case's full history. The rules are the transition table's (docs/case-loop.md)."""
+a case's full history, sweep for problems open past their deadline. The rules are the transition
+table's (docs/case-loop.md)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,18 @@ from kaoping.domain.cases import CaseAction, CaseStatus, Transition
 from kaoping.domain.deadlines import StepTimer, TimerLight
 from kaoping.domain.errors import KaopingError
 from kaoping.domain.ids import CaseId, PersonId
-from kaoping.services.cases import CaseFile, CaseSummary, OpenCase, get_case_file, list_open_cases, move_case
+from kaoping.services.cases import (
+    CaseFile,
+    CaseSummary,
+    OpenCase,
+    get_case_file,
+    list_open_cases,
+    move_case,
+    sweep_overdue_problems,
+)
 from kaoping.settings import get_settings
 
-case_app = typer.Typer(help="案件办理: 流转、单位在办案件与计时、案件历史", no_args_is_help=True)
+case_app = typer.Typer(help="案件办理: 流转、单位在办案件与计时、案件历史、超时扫描", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 
 LIGHTS = {
@@ -120,6 +129,21 @@ def show(
         print_json(case_file_json(record))
         return
     _print_case(record, settings.tz)
+
+
+@case_app.command("sweep")
+@reports_errors
+def sweep(when: AtOption = None, as_json: Json = False) -> None:
+    """把过了处置时限仍未办结的问题标记为超时; 至少每天、每期结束时运行 (测评问题由 finding sweep 标记)."""
+    settings = get_settings()
+    moment = parse_time(when, settings)
+    with engine_for(settings) as engine:
+        result = sweep_overdue_problems(SqlCaseUnitOfWork(engine), moment)
+    if as_json:
+        print_json({"at": moment.isoformat(), "marked": result.marked, "overdue": result.overdue})
+        return
+    marked = f"{_when(moment, settings.tz)}: {result.marked} 个问题标记为超时"
+    console.print(f"{marked}, 未办结的超时问题共 {result.overdue} 个")
 
 
 # --- output (shared shape with the API's JSON) -----------------------------------------------------

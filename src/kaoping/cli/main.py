@@ -126,5 +126,6 @@ from kaoping.cli import (  # noqa: E402,F401  (commands register on import)
     org,
     problem_import,
     problems,
+    schemes,
     scores,
 )

@@ -35,16 +35,27 @@ def problems(
     channel: Annotated[
         str | None, typer.Option(help="问题来源 (表中没有来源列时), 如 third_party 或 第三方测评")
     ] = None,
+    photos: Annotated[
+        Path | None,
+        typer.Option(
+            help="照片压缩包 (.zip); 不指定时使用表格旁同名的 .zip (如 检测问题.zip)", show_default=False
+        ),
+    ] = None,
     as_json: Json = False,
 ) -> None:
-    """导入问题表格: 逐行校验、定位网格、派遣、计算时限、识别重复问题, 一次写入.
+    """导入问题表格: 逐行校验、定位网格、派遣、计算时限、识别重复问题, 连同照片和案件/测评问题一次写入.
 
     表头可在标题行之下, 可为两行合并表头; 日期可写作 2021/3/5、2021-03-05 09:30、2021年3月5日
-    或 Excel 日期. 错误行不影响其他行, 连同原表行号和错误原因写入原文件旁的 <文件名>.errors.xlsx
-    (CSV 则为 .errors.csv). 同一表格重复导入不会重复写入.
+    或 Excel 日期. 照片列 (照片/图片) 写压缩包中的文件名, 多张用 ; , 、 或换行分隔. 第三方测评的问题
+    登记为测评问题 (整改期限即处置时限), 其他来源的问题立为案件 (已上报). 错误行不影响其他行, 连同
+    原表行号和错误原因写入原文件旁的 <文件名>.errors.xlsx (CSV 则为 .errors.csv). 同一表格重复导入
+    不会重复写入.
     """
     settings = get_settings()
-    options = ImportOptions(profile, crs, channel, settings.tz, settings.road_snap_m)
+    options = ImportOptions(
+        profile, crs, channel, settings.tz, settings.road_snap_m, photos=photos,
+        photo_dir=Path(settings.photo_dir),
+    )  # fmt: skip
     with engine_for(settings) as engine:
         if as_json:
             result = import_problem_sheet(engine, file, options)
@@ -89,10 +100,15 @@ def _print_result(result: ImportResult) -> None:
         ("表内重复行 (跳过)", result.duplicates),
         ("按地址推算位置 (近似)", result.approximate),
         ("重复问题", result.repeats),
+        ("新立案件", result.cases),
+        ("新登记测评问题", result.findings),
+        ("照片", result.photos),
         ("错误行", len(result.errors)),
     ):
         table.add_row(label, str(value))
     console.print(table)
+    if result.photo_zip:
+        console.print(f"照片取自 {result.photo_zip}")
     for error in result.errors[:SHOWN_ERRORS]:
         console.print(f"  第 {error.row} 行: {error.message}")
     if len(result.errors) > SHOWN_ERRORS:

@@ -16,7 +16,7 @@ from kaoping.domain.categories import CategoryLevel
 from kaoping.domain.problems import Coordinate
 from kaoping.geo.crs import coordinate_to_wgs84
 from kaoping.io.seeds import load_categories
-from kaoping.services.intake import ProblemReport, report_problem
+from kaoping.services.intake import Intake, ProblemReport, report_problem
 from kaoping.settings import get_settings
 from kaoping.wiring import load_index
 from kaoping.wiring.intake import build_desk
@@ -86,13 +86,28 @@ def report(
     deadline = (
         intake.deadline_at.astimezone(settings.tz).strftime("%Y-%m-%d %H:%M") if intake.deadline_at else "—"
     )
-    repeat = f"是, 重复第 {intake.repeat_of} 号问题" if intake.repeat_of else "否"
+    repeat = (
+        f"是, 重复第 {intake.repeat_of} 号问题 (第 {intake.repeat_index} 次重复)"
+        if intake.repeat_of
+        else "否"
+    )
     console.print(
         f"已受理, 问题编号 {intake.problem_id}: {intake.category.name}, 网格 {place.grid_code} "
         f"({place.community_name}, {place.town_name}), 处置时限 {deadline}, 重复问题: {repeat}"
     )
+    console.print(follow_up_line(intake))
+    if intake.relinked:
+        later = "、".join(str(i) for i in intake.relinked)
+        console.print(f"补报: 之后发现的问题 {later} 改记为本问题的重复问题")
     for note in intake.notes:
         console.print(f"[yellow]注意:[/] {note}")
+
+
+def follow_up_line(intake: Intake) -> str:
+    """The case or finding intake opened for the problem, as people read it."""
+    if intake.finding_id is not None:
+        return f"测评问题编号 {intake.finding_id}: 已发现(待交办) (kaoping finding show {intake.finding_id})"
+    return f"案件编号 {intake.case_id}: 已上报(待受理) (kaoping case show {intake.case_id})"
 
 
 @app.command()

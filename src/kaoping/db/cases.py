@@ -2,7 +2,8 @@
 
 A case is saved only over the version it was loaded at (compare-and-set in the UPDATE's WHERE), so
 two people acting on one case at once cannot both win; the loser gets ``CaseChangedError`` and its
-transaction stores nothing.
+transaction stores nothing. Every save also keeps the problem row in step (status, closing time,
+overdue flag: ``kaoping.domain.follow_ups``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Connection, Row, and_, insert, select, true, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, literal, select, true, update
 
+from kaoping.db.problems import SqlProblemStore
 from kaoping.db.tables import (
     admin_unit,
     case_file,
@@ -37,9 +39,11 @@ from kaoping.domain.cases import (
 from kaoping.domain.categories import DeadlineUnit
 from kaoping.domain.errors import KaopingError, NotFoundError
 from kaoping.domain.findings import Finding, FindingAction, FindingStatus, FindingTransition
+from kaoping.domain.follow_ups import case_standing, finding_standing
 from kaoping.domain.ids import CaseId, FindingId, PersonId, ProblemId
 from kaoping.domain.routing import Lead, Responsibility
 from kaoping.services.cases import CaseChangedError, CaseSummary
+from kaoping.services.findings import FindingChangedError
 
 OPEN_STATUSES = [s.value for s, kind in STATUS_TYPES.items() if kind is StatusType.OPEN]
 _CASE_FIELDS = (
@@ -64,20 +68,17 @@ class SqlCaseStore:
         return None if row is None else _case(row)
 
     def add(self, case: Case, responsibility: Responsibility) -> CaseId:
-        district = self._conn.execute(
-            select(problem.c.district_id).where(problem.c.id == case.problem_id)
-        ).scalar_one_or_none()
-        if district is None:
-            raise NotFoundError("问题", case.problem_id)
+        """One INSERT that takes the district from the problem row (none inserted: no problem)."""
         values = _case_values(case) | {
             "problem_id": case.problem_id,
             "lead": responsibility.lead.value,
             "town_id": responsibility.town_id,
-            "district_id": district,
             "department_id": responsibility.department_id,
             "department_share": responsibility.department_share,
         }
-        new_id = self._conn.execute(insert(case_file).values(values).returning(case_file.c.id)).scalar_one()
+        new_id = _insert_from_problem(
+            self._conn, case_file, case.problem_id, values, ("district_id", problem.c.district_id)
+        )
         return CaseId(new_id)
 
     def save(self, case: Case, transition: Transition) -> None:
@@ -90,6 +91,7 @@ class SqlCaseStore:
             self.get(case.id)  # NotFoundError when there is no such case at all
             raise CaseChangedError(case.id)
         self._conn.execute(insert(case_transition).values(_transition_values(transition)))
+        SqlProblemStore(self._conn).keep_in_step(case.problem_id, case_standing(case, transition.at))
 
     def list_transitions(self, case_id: CaseId) -> list[Transition]:
         self.get(case_id)
@@ -153,11 +155,10 @@ class SqlFindingStore:
         return None if row is None else _finding(row)
 
     def add(self, item: Finding) -> FindingId:
-        if self._conn.execute(select(problem.c.id).where(problem.c.id == item.problem_id)).first() is None:
-            raise NotFoundError("问题", item.problem_id)
-        values = _finding_values(item) | {"problem_id": item.problem_id}
+        """One INSERT, of nothing when there is no such problem."""
+        values = _finding_values(item)
         return FindingId(
-            self._conn.execute(insert(finding).values(values).returning(finding.c.id)).scalar_one()
+            _insert_from_problem(self._conn, finding, item.problem_id, values, ("problem_id", problem.c.id))
         )
 
     def save(self, item: Finding, transition: FindingTransition) -> None:
@@ -166,10 +167,11 @@ class SqlFindingStore:
         result = self._conn.execute(update(finding).where(loaded).values(_finding_values(item)))
         if result.rowcount != 1:
             self.get(item.id)
-            raise KaopingError(f"测评问题 {item.id} 刚被他人处理, 请刷新后重试")
+            raise FindingChangedError(item.id)
         values = _transition_values(transition) | {"finding_id": transition.finding_id}
         del values["case_id"]
         self._conn.execute(insert(finding_transition).values(values))
+        SqlProblemStore(self._conn).keep_in_step(item.problem_id, finding_standing(item, transition.at))
 
     def list_transitions(self, finding_id: FindingId) -> list[FindingTransition]:
         self.get(finding_id)
@@ -195,6 +197,22 @@ class SqlCaseUnitOfWork(SqlUnitOfWork):
         self.cases = SqlCaseStore(self.connection)
         self.findings = SqlFindingStore(self.connection)
         return self
+
+
+def _insert_from_problem(
+    conn: Connection, table: Table, problem_id: ProblemId, values: dict[str, Any], taken: tuple[str, Any]
+) -> int:
+    """Insert ``values`` and ``taken`` (a column name and the problem column it is read from) as one
+    INSERT … SELECT from the problem row, so a missing problem inserts nothing: ``NotFoundError``
+    without a read first. Values are typed literals, so both engines store them as their columns'."""
+    name, column = taken
+    source = select(*(literal(v, table.c[k].type) for k, v in values.items()), column)
+    source = source.where(problem.c.id == problem_id)
+    stmt = insert(table).from_select([*values, name], source).returning(table.c.id)
+    new_id = conn.execute(stmt).scalar_one_or_none()
+    if new_id is None:
+        raise NotFoundError("问题", problem_id)
+    return int(new_id)
 
 
 # --- rows ⇄ domain --------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""Storage behind single-problem intake: the intake unit of work, the cached calendar and department
-directory it routes and times with, the cached names a stored problem is shown with, and reading a
-stored problem back with its place names."""
+"""Storage behind single-problem intake: the intake unit of work (with the case and finding stores, so
+a problem and what follows it up are stored together), the cached calendar and department directory it
+routes and times with, the cached names a stored problem is shown with, and reading a stored problem
+back with its place names."""
 
 from __future__ import annotations
 
@@ -18,21 +19,34 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from kaoping.db import reference
 from kaoping.db.calendar import load_calendar
+from kaoping.db.cases import SqlCaseStore, SqlFindingStore
 from kaoping.db.engine import is_sqlite
 from kaoping.db.places import PlaceNames, describe
 from kaoping.db.problems import SqlProblemStore
-from kaoping.db.tables import admin_unit, category, department, grid, problem, problem_photo, road
+from kaoping.db.tables import (
+    admin_unit,
+    case_file,
+    category,
+    department,
+    finding,
+    grid,
+    problem,
+    problem_photo,
+    road,
+)
 from kaoping.db.uow import SqlUnitOfWork
 from kaoping.domain.calendar import DEFAULT_WORK_PERIODS, WorkCalendar, WorkPeriod
 from kaoping.domain.errors import NotFoundError
-from kaoping.domain.ids import CategoryId, DepartmentId, GridId, ProblemId, RoadId, UnitId
+from kaoping.domain.ids import CaseId, CategoryId, DepartmentId, FindingId, GridId, ProblemId, RoadId, UnitId
 from kaoping.domain.problems import Location, Problem, ProblemStatus
 from kaoping.domain.routing import DepartmentDirectory
 from kaoping.services.intake import Intake
-from kaoping.services.ports import EarlierProblem, PhotoRecord
+from kaoping.services.ports import NearbyProblem, PhotoRecord
 
 # Metres per degree of latitude, rounded down so the search box is never too small.
 _M_PER_DEGREE = 110_000.0
+# The problem a nearby one repeats; made once (an alias builds its columns on first use, per alias).
+_PARENT = problem.alias("parent")
 T = TypeVar("T")
 
 
@@ -44,7 +58,7 @@ class SqlIntakeStore:
     def category_ids(self) -> dict[str, CategoryId]:
         return self._problems.category_ids()
 
-    def earlier_problems(
+    def problems_near(
         self,
         category_ids: Collection[CategoryId],
         lon: float,
@@ -52,50 +66,57 @@ class SqlIntakeStore:
         radius_m: float,
         since: datetime,
         until: datetime,
-    ) -> list[EarlierProblem]:
+    ) -> list[NearbyProblem]:
         # A box in degrees that holds the circle; the exact distance is measured in metres by the caller.
         dlat = radius_m / _M_PER_DEGREE * 1.5
         dlon = dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6)
-        c = problem.c
-        stmt = select(c.id, c.category_id, c.lon, c.lat, c.found_at, c.closed_at, c.status).where(
-            c.category_id.in_(list(category_ids)),
-            c.found_at >= since,
-            c.found_at < until,
-            c.lon.between(lon - dlon, lon + dlon),
-            c.lat.between(lat - dlat, lat + dlat),
+        c, parent = problem.c, _PARENT
+        columns = (c.id, c.category_id, c.lon, c.lat, c.found_at, c.closed_at, c.status, c.repeat_index)
+        stmt = (
+            select(*columns, c.repeat_of_id, parent.c.found_at.label("repeat_of_found_at"))
+            .outerjoin(parent, parent.c.id == c.repeat_of_id)
+            .where(
+                c.category_id.in_(list(category_ids)),
+                c.found_at.between(since, until),
+                c.lon.between(lon - dlon, lon + dlon),
+                c.lat.between(lat - dlat, lat + dlat),
+            )
         )
-        return [_earlier(row) for row in self._conn.execute(stmt)]
-
-    def repeat_index(self, problem_id: ProblemId) -> int:
-        depth, current = 0, problem_id
-        seen = {current}
-        while True:
-            parent = self._conn.execute(
-                select(problem.c.repeat_of_id).where(problem.c.id == current)
-            ).scalar()
-            if parent is None or parent in seen:  # a loop is a data error: stop rather than hang
-                return depth
-            depth, current = depth + 1, ProblemId(parent)
-            seen.add(current)
+        return [_nearby(row) for row in self._conn.execute(stmt)]
 
     def add(self, p: Problem, department_id: DepartmentId | None) -> ProblemId:
-        problem_id = ProblemId(self._problems.add(p))
-        if department_id is not None:
-            self._conn.execute(
-                update(problem).where(problem.c.id == problem_id).values(department_id=department_id)
-            )
-        return problem_id
+        return ProblemId(self._problems.add(p, department_id))
+
+    def relink_repeat(
+        self, problem_id: ProblemId, repeat_of: ProblemId, repeat_index: int, previous_index: int
+    ) -> None:
+        values = {"repeat_of_id": repeat_of, "is_repeat": True, "repeat_index": repeat_index}
+        self._conn.execute(update(problem).where(problem.c.id == problem_id).values(values))
+        if repeat_index != previous_index:
+            self._move_repeats_of(problem_id, repeat_index - previous_index)
+
+    def _move_repeats_of(self, problem_id: ProblemId, step: int) -> None:
+        """Add ``step`` to the index of everything that repeats the problem, down every chain: one
+        recursive statement on both engines."""
+        first = select(problem.c.id).where(problem.c.repeat_of_id == problem_id)
+        tree = first.cte("tree", recursive=True)
+        child = problem.alias("child")
+        tree = tree.union_all(select(child.c.id).join(tree, child.c.repeat_of_id == tree.c.id))
+        moved = update(problem).where(problem.c.id.in_(select(tree.c.id)))
+        self._conn.execute(moved.values(repeat_index=problem.c.repeat_index + step))
 
     def add_photos(self, problem_id: ProblemId, photos: Sequence[PhotoRecord]) -> None:
         if photos:
             self._conn.execute(insert(problem_photo), [_photo_row(problem_id, p) for p in photos])
 
 
-def _earlier(row: Any) -> EarlierProblem:  # a Row of the select above
+def _nearby(row: Any) -> NearbyProblem:  # a Row of the select above
     voided = row.status == ProblemStatus.VOIDED.value
-    return EarlierProblem(
-        ProblemId(row.id), CategoryId(row.category_id), row.lon, row.lat, row.found_at, row.closed_at, voided
-    )
+    parent = None if row.repeat_of_id is None else ProblemId(row.repeat_of_id)
+    return NearbyProblem(
+        ProblemId(row.id), CategoryId(row.category_id), row.lon, row.lat, row.found_at, row.closed_at,
+        voided, row.repeat_index, parent, row.repeat_of_found_at,
+    )  # fmt: skip
 
 
 def _photo_row(problem_id: ProblemId, photo: PhotoRecord) -> dict[str, object]:
@@ -128,8 +149,8 @@ def _writer_lock(engine: Engine) -> threading.Lock | None:
 
 
 class SqlIntakeUnitOfWork(SqlUnitOfWork):
-    """The unit of work with the intake store on the same connection (one at a time per process on
-    SQLite)."""
+    """The unit of work with the intake, case and finding stores on the same connection (one at a
+    time per process on SQLite)."""
 
     def __enter__(self) -> Self:
         self._writer = _writer_lock(self._engine)
@@ -141,6 +162,8 @@ class SqlIntakeUnitOfWork(SqlUnitOfWork):
             self._release()
             raise
         self.intake = SqlIntakeStore(self.connection)
+        self.cases = SqlCaseStore(self.connection)
+        self.findings = SqlFindingStore(self.connection)
         return self
 
     def __exit__(
@@ -227,6 +250,10 @@ class ProblemView:
     repeat_of: ProblemId | None
     is_high_score: bool
     photos: tuple[str, ...]  # paths relative to the photo folder
+    repeat_index: int = 0
+    is_overdue: bool = False
+    case_id: CaseId | None = None  # what follows it up: a case, or a third-party finding
+    finding_id: FindingId | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +312,8 @@ def intake_view(names: ReferenceNames, intake: Intake, photos: Sequence[PhotoRec
         intake.problem_id, intake.channel.value, code, names.category_names[code],
         intake.found_at.astimezone(UTC), intake.point.lon, intake.point.lat, intake.description,
         ProblemStatus.REPORTED.value, place_names(names, intake.location), *dept, due, intake.repeat_of,
-        intake.is_high_score, tuple(p.path for p in photos),
+        intake.is_high_score, tuple(p.path for p in photos), intake.repeat_index, False, intake.case_id,
+        intake.finding_id,
     )  # fmt: skip
 
 
@@ -315,10 +343,15 @@ def get_problem(conn: Connection, problem_id: int) -> ProblemView:
     """The problem with this id, with its place, department and photos; raises ``NotFoundError``."""
     c = problem.c
     row = conn.execute(
-        select(problem, category.c.code.label("cat_code"), category.c.name.label("cat_name"))
+        select(
+            problem, category.c.code.label("cat_code"), category.c.name.label("cat_name"),
+            case_file.c.id.label("case_id"), finding.c.id.label("finding_id"),
+        )
         .join(category, category.c.id == c.category_id)
+        .outerjoin(case_file, case_file.c.problem_id == c.id)
+        .outerjoin(finding, finding.c.problem_id == c.id)
         .where(c.id == problem_id)
-    ).first()
+    ).first()  # fmt: skip
     if row is None:
         raise NotFoundError("问题", problem_id)
     location = Location(
@@ -334,8 +367,13 @@ def get_problem(conn: Connection, problem_id: int) -> ProblemView:
         ProblemId(row.id), row.channel, row.cat_code, row.cat_name, row.found_at, row.lon, row.lat,
         row.description, row.status, describe(conn, location), *department_names(conn, row.department_id),
         row.deadline_at, None if row.repeat_of_id is None else ProblemId(row.repeat_of_id), row.is_high_score,
-        tuple(photos),
+        tuple(photos), row.repeat_index, row.is_overdue, _id(CaseId, row.case_id),
+        _id(FindingId, row.finding_id),
     )  # fmt: skip
+
+
+def _id(kind: Callable[[int], T], value: int | None) -> T | None:
+    return None if value is None else kind(value)
 
 
 def stored_photo_paths(conn: Connection, paths: Collection[str]) -> set[str]:

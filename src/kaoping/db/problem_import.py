@@ -1,17 +1,25 @@
-"""Queries the bulk import of problem sheets needs: roads by name, stored keys, earlier problems."""
+"""Queries the bulk import of problem sheets needs (roads by name, stored keys, earlier problems,
+photos in use) and its bulk writer of photo rows.
+
+Photo rows go to the driver like ``kaoping.db.problems.bulk_insert_problems`` (sqlite3
+``executemany``, psycopg ``COPY``) in storage form: times as UTC text (``types.utc_text``), missing
+values as None; their ids are left to the database. Cases and findings are opened by
+``kaoping.db.problem_follow_ups``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import islice
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, func, select, text
 
-from kaoping.db.tables import problem, road
+from kaoping.db.tables import problem, problem_photo, road
 from kaoping.domain.problems import ProblemStatus
 
 
@@ -97,3 +105,43 @@ def bulk_write(conn: Connection) -> Iterator[None]:
         yield
     finally:
         conn.execute(text(f"PRAGMA cache_size = {int(before)}"))
+
+
+# --- bulk writers ---------------------------------------------------------------------------------
+
+# Every column of a photo row but its id, in the order of a bulk row.
+PHOTO_COLUMNS: tuple[str, ...] = tuple(c.name for c in problem_photo.columns if c.name != "id")
+_BATCH = 50_000
+
+
+def bulk_insert_photos(conn: Connection, rows: Iterable[Sequence[Any]]) -> int:
+    """Insert problem photo rows shaped like ``PHOTO_COLUMNS`` in storage form; returns the count."""
+    raw: Any = conn.connection.dbapi_connection  # sqlite3 or psycopg connection
+    names = ", ".join(PHOTO_COLUMNS)
+    count = 0
+    if conn.dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY problem_photo ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+                count += 1
+        return count
+    cursor = raw.cursor()
+    sql = f"INSERT INTO problem_photo ({names}) VALUES ({', '.join('?' * len(PHOTO_COLUMNS))})"
+    iterator = iter(rows)
+    while batch := list(islice(iterator, _BATCH)):
+        cursor.executemany(sql, batch)
+        count += len(batch)
+    cursor.close()
+    return count
+
+
+def referenced_photo_paths(conn: Connection, paths: Sequence[str]) -> set[str]:
+    """Which of these photo paths a stored problem refers to (asked in chunks: SQLite caps the
+    parameters of one statement)."""
+    found: set[str] = set()
+    for start in range(0, len(paths), 10_000):
+        chunk = list(paths[start : start + 10_000])
+        found.update(
+            conn.execute(select(problem_photo.c.path).where(problem_photo.c.path.in_(chunk))).scalars()
+        )
+    return found

@@ -212,6 +212,9 @@ problem = Table(
     Column("closed_at", UTCDateTime),
     Column("is_repeat", Boolean, nullable=False, server_default="0"),
     Column("repeat_of_id", Integer, ForeignKey("problem.id"), index=True),
+    # Links from this problem back to the first of its chain: 0 not a repeat, 1 repeats a first
+    # report, 2 a repeat of a repeat … (schemes may deduct more the higher it is).
+    Column("repeat_index", Integer, nullable=False, server_default="0"),
     Column("is_overdue", Boolean, nullable=False, server_default="0"),
     Column("is_high_score", Boolean, nullable=False, server_default="0"),
     # Bulk import: a hash of the row's own content (not of the file), so importing a sheet again

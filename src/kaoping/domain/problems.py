@@ -109,5 +109,6 @@ class Problem:
     description: str = ""
     is_repeat: bool = False
     repeat_of_id: ProblemId | None = None
+    repeat_index: int = 0  # 0: not a repeat; 1: repeats a first report; 2: a repeat of a repeat …
     is_overdue: bool = False
     is_high_score: bool = False

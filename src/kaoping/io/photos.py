@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import warnings
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -63,9 +64,15 @@ def discard_photos(folder: Path, photos: list[PhotoRecord]) -> None:
 
 def _open(data: bytes, filename: str) -> Image.Image:
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()  # decode now: a truncated or fake file fails here, not later
-    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
+        with warnings.catch_warnings():
+            # A few KB of JPEG can claim 30,000 × 30,000 pixels; Pillow only warns below twice its
+            # limit, and decoding that takes gigabytes.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            image.load()  # decode now: a truncated or fake file fails here, not later
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(filename, f"像素过多 (超过 {Image.MAX_IMAGE_PIXELS:,} 像素), 不像是照片") from None
+    except (UnidentifiedImageError, OSError, SyntaxError):
         raise PhotoError(filename, "不是可识别的图片, 请上传 JPEG、PNG 或 WebP 格式的照片") from None
     if image.format not in FORMATS:
         raise PhotoError(filename, f"是 {image.format} 格式, 只接受 JPEG、PNG 或 WebP 格式的照片")

@@ -44,6 +44,7 @@ FIELDS = (
     "channel",
     "crs",
     "key",
+    "photos",
 )
 REQUIRED = ("found_at", "category")
 HEADER_SCAN_ROWS = 12  # a header further down than this is not a header

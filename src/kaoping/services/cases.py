@@ -1,6 +1,7 @@
 """Moving cases through the loop: load, let the domain's one guard decide, store the case and the
-record of the step in one transaction. No rule lives here; the table in ``kaoping.domain.cases``
-says what may follow what.
+record of the step in one transaction (the store keeps the problem's status and flags in step). No
+rule lives here; the table in ``kaoping.domain.cases`` says what may follow what. And the overdue
+sweep over problems still open past their deadline.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from kaoping.domain.deadlines import WORKING_UNITS, StepTimer, elapsed, step_tim
 from kaoping.domain.errors import KaopingError
 from kaoping.domain.ids import CaseId, PersonId, ProblemId
 from kaoping.domain.routing import Lead, Responsibility
+from kaoping.services.ports import ProblemStore
 
 
 class CaseChangedError(KaopingError):
@@ -267,3 +269,41 @@ def _default_deadline(
 
 def _urgency(item: OpenCase) -> tuple[datetime, int]:
     return (item.timer.deadline if item.timer else _FAR, item.summary.case.id)
+
+
+# --- the overdue sweep ------------------------------------------------------------------------------
+
+
+class ProblemUnitOfWork(Protocol):
+    """One transaction over problems: leaving the block without ``commit()`` rolls everything back."""
+
+    @property
+    def problems(self) -> ProblemStore: ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueSweep:
+    """What a sweep found at ``at``: problems flagged overdue now, and all open ones flagged."""
+
+    at: datetime
+    marked: int
+    overdue: int
+
+
+def sweep_overdue_problems(uow: ProblemUnitOfWork, at: datetime) -> OverdueSweep:
+    """Flag overdue (超时) every open problem past its deadline at ``at``, in one transaction; running
+    it again flags nothing new. Closing, voiding and every other step keep the flag right on their own;
+    the sweep catches problems nobody touched. Run it at least daily and at every period close."""
+    with uow:
+        marked = uow.problems.mark_overdue(at)
+        overdue = uow.problems.count_overdue()
+        uow.commit()
+    return OverdueSweep(at, marked, overdue)

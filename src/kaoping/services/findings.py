@@ -19,6 +19,14 @@ from kaoping.domain.findings import Finding, FindingAction, FindingTransition
 from kaoping.domain.ids import FindingId, PersonId, ProblemId
 
 
+class FindingChangedError(KaopingError):
+    """Someone else moved the finding between loading and saving it; nothing was stored."""
+
+    def __init__(self, finding_id: FindingId) -> None:
+        super().__init__(f"测评问题 {finding_id} 刚被他人处理, 请刷新后重试")
+        self.finding_id = finding_id
+
+
 class FindingStore(Protocol):
     def get(self, finding_id: FindingId) -> Finding:
         """The finding as stored; ``NotFoundError`` if there is none."""
@@ -31,8 +39,9 @@ class FindingStore(Protocol):
         ...
 
     def save(self, item: Finding, transition: FindingTransition) -> None:
-        """Store the changed finding and append ``transition``; refused if the finding left
-        ``transition.from_status`` meanwhile, or if the actor is not a known person."""
+        """Store the changed finding and append ``transition``; refused with ``FindingChangedError``
+        if the finding left ``transition.from_status`` meanwhile (a compare-and-set), with
+        ``NotFoundError`` if the actor is not a known person."""
         ...
 
     def list_transitions(self, finding_id: FindingId) -> list[FindingTransition]:

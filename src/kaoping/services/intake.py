@@ -1,22 +1,25 @@
-"""Intake of a single problem: validate, locate, route, set its deadline, check for a repeat, store —
-or refuse with a Chinese message that names the field that is wrong.
+"""Intake of a single problem: validate, locate, route, set its deadline, check for a repeat, store
+it and open what follows it up (a case, or a third-party finding) — or refuse with a Chinese message
+that names the field that is wrong.
 
 Every channel that files one problem at a time (the JSON API, the phone form, the CLI) goes through
 ``report_problem``, so they validate alike. What it computes is stored on the problem and never
-recomputed by reports (DESIGN.md decision 3).
+recomputed by reports (DESIGN.md decision 3). A report filed late, earlier than problems already
+stored, takes over the repeat links of the later ones that now repeat it, in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
+from kaoping.domain import cases, findings
 from kaoping.domain.calendar import CalendarYearMissingError
 from kaoping.domain.categories import Category, CategoryLevel, CategoryTree
 from kaoping.domain.deadlines import deadline
 from kaoping.domain.errors import InvalidCoordinateError, KaopingError, OutsideGridError, UnknownCategoryError
-from kaoping.domain.ids import CategoryId, ProblemId
+from kaoping.domain.ids import CaseId, CategoryId, FindingId, ProblemId
 from kaoping.domain.problems import Channel, Coordinate, CoordinateSystem, Location, Problem
 from kaoping.domain.repeats import RepeatSubject, is_repeat_of
 from kaoping.domain.routing import LiabilitySplit, Responsibility, route
@@ -24,10 +27,10 @@ from kaoping.domain.scoring import ScoringRules
 from kaoping.services.ports import (
     CalendarSource,
     DepartmentSource,
-    EarlierProblem,
     IntakeStore,
     IntakeUnitOfWork,
     Locator,
+    NearbyProblem,
     PhotoRecord,
 )
 
@@ -111,6 +114,9 @@ class Intake:
     is_high_score: bool
     notes: tuple[str, ...] = ()
     description: str = ""  # as stored: trimmed
+    case_id: CaseId | None = None  # the case that follows it through the loop (every other channel)
+    finding_id: FindingId | None = None  # a third-party tester's report: the finding instead
+    relinked: tuple[ProblemId, ...] = ()  # later problems that now repeat this late report
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,18 +141,22 @@ def report_problem(uow: IntakeUnitOfWork, desk: IntakeDesk, report: ProblemRepor
     high = desk.rules.is_high_score(checked.category.code, checked.channel)
     with uow:
         ids = _category_ids(desk, uow.intake, checked.category.code)
-        repeat_of, index = _repeat(uow.intake, desk, checked.category, point, checked.found_at, ids)
+        subject, near = _near(uow.intake, desk, checked.category, point, checked.found_at, ids)
+        repeat_of, index = _repeat(desk, subject, near)
         problem = Problem(
             None, checked.channel, ids[checked.category.code], checked.found_at, point, checked.original,
             location, deadline_at=due, description=checked.description, is_repeat=repeat_of is not None,
-            repeat_of_id=repeat_of, is_high_score=high,
+            repeat_of_id=repeat_of, repeat_index=index, is_high_score=high,
         )  # fmt: skip
         problem_id = uow.intake.add(problem, responsibility.department_id)
         uow.intake.add_photos(problem_id, report.photos)
+        case_id, finding_id = _follow_up(uow, problem_id, checked, responsibility, due, at)
+        relinked = _take_over_later(uow.intake, desk, subject, problem_id, index, near)
         uow.commit()
     return Intake(
         problem_id, checked.channel, checked.category, checked.found_at, point, checked.original,
-        location, responsibility, due, repeat_of, index, high, notes, checked.description,
+        location, responsibility, due, repeat_of, index, high, notes, checked.description, case_id,
+        finding_id, relinked,
     )  # fmt: skip
 
 
@@ -251,28 +261,86 @@ def _category_ids(desk: IntakeDesk, store: IntakeStore, code: str) -> Mapping[st
     return store.category_ids()
 
 
-def _repeat(
+def _near(
     store: IntakeStore,
     desk: IntakeDesk,
     category: Category,
     point: Coordinate,
     found_at: datetime,
     ids: Mapping[str, CategoryId],
+) -> tuple[RepeatSubject, list[NearbyProblem]]:
+    """The report as the repeat rule sees it (local metres), and the stored problems of its kind
+    within the rule's window either side of it: earlier ones it may repeat, later ones that may now
+    repeat it. One read; a report filed as it is found has nothing later."""
+    rule = desk.rules.repeat_rule
+    key = _key(desk, category)
+    same = [ids[c.code] for c in desk.categories.minors() if c.code in ids and _key(desk, c) == key]
+    since, until = found_at - rule.window, found_at + rule.window
+    near = store.problems_near(same, point.lon, point.lat, rule.radius_m, since, until)
+    x, y = desk.to_metric(point.lon, point.lat)
+    return RepeatSubject(key, x, y, found_at), near
+
+
+def _repeat(
+    desk: IntakeDesk, report: RepeatSubject, near: Sequence[NearbyProblem]
 ) -> tuple[ProblemId | None, int]:
     """The latest earlier problem this one repeats under the scheme's rule (``is_repeat_of`` on the
     same local metres as the bulk linker), and the repeat index; among equal times the later id."""
     rule = desk.rules.repeat_rule
-    key = _key(desk, category)
-    same = [ids[c.code] for c in desk.categories.minors() if c.code in ids and _key(desk, c) == key]
-    since = found_at - rule.window
-    earlier = store.earlier_problems(same, point.lon, point.lat, rule.radius_m, since, found_at)
-    x, y = desk.to_metric(point.lon, point.lat)
-    later = RepeatSubject(key, x, y, found_at)
-    matches = [e for e in earlier if is_repeat_of(rule, later, _subject(desk, key, e))]
+    matches = [e for e in near if is_repeat_of(rule, report, _subject(desk, report.key, e))]
     if not matches:
         return None, 0
     best = max(matches, key=lambda e: (e.found_at, e.id))
-    return best.id, store.repeat_index(best.id) + 1
+    return best.id, best.repeat_index + 1
+
+
+def _take_over_later(
+    store: IntakeStore,
+    desk: IntakeDesk,
+    report: RepeatSubject,
+    problem_id: ProblemId,
+    index: int,
+    near: Sequence[NearbyProblem],
+) -> tuple[ProblemId, ...]:
+    """A late report: every later stored problem that repeats it, and repeats nothing later than it
+    (the latest earlier match wins, among equal times the later id — this one), now links to it; the
+    problems down its chain move their index with it. Returns the problems relinked."""
+    relinked = tuple(later.id for later in near if _now_repeats(desk, report, problem_id, later))
+    by_id = {p.id: p for p in near}
+    for later_id in relinked:
+        store.relink_repeat(later_id, problem_id, index + 1, by_id[later_id].repeat_index)
+    return relinked
+
+
+def _now_repeats(
+    desk: IntakeDesk, report: RepeatSubject, problem_id: ProblemId, later: NearbyProblem
+) -> bool:
+    """Whether ``later`` repeats the report just filed and nothing found after it."""
+    if later.found_at <= report.found_at:
+        return False
+    if not is_repeat_of(desk.rules.repeat_rule, _subject(desk, report.key, later), report):
+        return False
+    if later.repeat_of is None or later.repeat_of_found_at is None:
+        return True
+    return (later.repeat_of_found_at, later.repeat_of) < (report.found_at, problem_id)
+
+
+def _follow_up(
+    uow: IntakeUnitOfWork,
+    problem_id: ProblemId,
+    checked: _Checked,
+    responsibility: Responsibility,
+    due: datetime | None,
+    at: datetime,
+) -> tuple[CaseId | None, FindingId | None]:
+    """What follows the problem up, stored with it: a third-party tester's report becomes a finding
+    to rectify by the problem's deadline; any other report a case (上报), led by whom routing says,
+    reported when found (never later than received)."""
+    if checked.channel is Channel.THIRD_PARTY:
+        item = findings.record_finding(FindingId(0), problem_id, checked.found_at)
+        return None, uow.findings.add(replace(item, rectify_deadline_at=due))
+    case = cases.report_case(CaseId(0), problem_id, min(checked.found_at, at))
+    return uow.cases.add(case, responsibility), None
 
 
 def _key(desk: IntakeDesk, category: Category) -> str:
@@ -280,6 +348,6 @@ def _key(desk: IntakeDesk, category: Category) -> str:
     return desk.rules.repeat_rule.key_of(category, item.code if item else None)
 
 
-def _subject(desk: IntakeDesk, key: str, problem: EarlierProblem) -> RepeatSubject:
+def _subject(desk: IntakeDesk, key: str, problem: NearbyProblem) -> RepeatSubject:
     x, y = desk.to_metric(problem.lon, problem.lat)
     return RepeatSubject(key, x, y, problem.found_at, problem.closed_at, problem.voided)

@@ -9,11 +9,13 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from kaoping.domain.calendar import WorkCalendar
+from kaoping.domain.cases import Case
 from kaoping.domain.categories import CategoryTree
-from kaoping.domain.ids import CategoryId, DepartmentId, ProblemId, UnitId
+from kaoping.domain.findings import Finding
+from kaoping.domain.ids import CaseId, CategoryId, DepartmentId, FindingId, ProblemId, UnitId
 from kaoping.domain.periods import Period
 from kaoping.domain.problems import Location, Problem
-from kaoping.domain.routing import DepartmentDirectory
+from kaoping.domain.routing import DepartmentDirectory, Responsibility
 from kaoping.domain.scoring import ProblemFact, UnitScore
 
 
@@ -51,6 +53,14 @@ class ProblemStore(Protocol):
 
     def add(self, problem: Problem) -> int:
         """Store one problem and return its id."""
+        ...
+
+    def mark_overdue(self, at: datetime) -> int:
+        """Flag overdue the open problems past their deadline at ``at``; how many were flagged now."""
+        ...
+
+    def count_overdue(self) -> int:
+        """Open problems flagged overdue."""
         ...
 
 
@@ -95,8 +105,9 @@ class DepartmentSource(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class EarlierProblem:
-    """A stored problem as a repeat check at intake sees it (WGS84 point, times aware)."""
+class NearbyProblem:
+    """A stored problem as the repeat check at intake sees it (WGS84 point, times aware), with its own
+    repeat link — the problem it repeats and when that was found — so a late report can take it over."""
 
     id: ProblemId
     category_id: CategoryId
@@ -105,6 +116,9 @@ class EarlierProblem:
     found_at: datetime
     closed_at: datetime | None
     voided: bool
+    repeat_index: int = 0
+    repeat_of: ProblemId | None = None
+    repeat_of_found_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +141,7 @@ class IntakeStore(Protocol):
 
     def category_ids(self) -> dict[str, CategoryId]: ...
 
-    def earlier_problems(
+    def problems_near(
         self,
         category_ids: Collection[CategoryId],
         lon: float,
@@ -135,13 +149,9 @@ class IntakeStore(Protocol):
         radius_m: float,
         since: datetime,
         until: datetime,
-    ) -> list[EarlierProblem]:
-        """Stored problems of these categories found in [since, until) in a box around (lon, lat)
+    ) -> list[NearbyProblem]:
+        """Stored problems of these categories found in [since, until] in a box around (lon, lat)
         that holds the circle of ``radius_m`` metres (the caller measures the exact distance)."""
-        ...
-
-    def repeat_index(self, problem_id: ProblemId) -> int:
-        """How many repeat links lead from this problem back to the first of its chain (0: none)."""
         ...
 
     def add(self, problem: Problem, department_id: DepartmentId | None) -> ProblemId:
@@ -150,12 +160,37 @@ class IntakeStore(Protocol):
 
     def add_photos(self, problem_id: ProblemId, photos: Sequence[PhotoRecord]) -> None: ...
 
+    def relink_repeat(
+        self, problem_id: ProblemId, repeat_of: ProblemId, repeat_index: int, previous_index: int
+    ) -> None:
+        """Make a stored problem a repeat of ``repeat_of`` with ``repeat_index``, and move the index of
+        every problem that repeats it, directly or down a chain, by the same step."""
+        ...
+
+
+class NewCases(Protocol):
+    def add(self, case: Case, responsibility: Responsibility) -> CaseId:
+        """Store a new case led by whom routing says; storage gives its id."""
+        ...
+
+
+class NewFindings(Protocol):
+    def add(self, item: Finding) -> FindingId:
+        """Store a new third-party finding; storage gives its id."""
+        ...
+
 
 class IntakeUnitOfWork(Protocol):
     """One intake transaction: leaving the block without ``commit()`` rolls everything back."""
 
     @property
     def intake(self) -> IntakeStore: ...
+
+    @property
+    def cases(self) -> NewCases: ...
+
+    @property
+    def findings(self) -> NewFindings: ...
 
     def __enter__(self) -> Self: ...
 

@@ -1,5 +1,6 @@
 """Importing a sheet of problems: parse → check each row → WGS84 → locate → route → deadline →
-repeats → high-score flag → one insert.
+repeats → high-score flag → photos → one insert of the problems, their photos and what follows
+each (a case, or a third-party finding).
 
 A bad row never stops the good ones: each check marks the rows it refuses with a Chinese reason,
 later steps only see the rows still good, and the bad rows go back to the user in an error sheet
@@ -9,9 +10,11 @@ that fails or is interrupted leaves nothing behind.
 
 The steps live by noun: ``problem_checks`` checks each row, ``problem_locations`` places it (rows
 with only an address 道路 + 参照物 on the road they name, ``kaoping.geo.addresses``, marked
-approximate), ``problem_repeats`` links repeats and ``problem_rows`` builds source keys and storage
-rows; this module loads what rows are checked against, computes deadlines and departments, and owns
-the transaction.
+approximate), ``problem_routing`` routes it, ``problem_repeats`` links repeats, ``problem_photos``
+finds its photos in the zip next to the sheet and keeps them, ``problem_rows`` builds source keys
+and storage rows and ``problem_follow_ups`` the rows of the case or finding each problem opens; this
+module loads what rows are checked against, computes deadlines, and owns the transaction (photo
+files written for an import that fails are removed again).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import gc
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,18 +40,23 @@ from kaoping.domain.categories import Category
 from kaoping.domain.deadlines import deadline
 from kaoping.domain.errors import KaopingError
 from kaoping.domain.ids import UnitId
-from kaoping.domain.problems import Channel, Location
-from kaoping.domain.routing import DepartmentDirectory, LiabilitySplit, route
+from kaoping.domain.problems import Channel
+from kaoping.domain.routing import DepartmentDirectory, LiabilitySplit
 from kaoping.geo.addresses import RoadBook
 from kaoping.geo.index import LocatedBatch
+from kaoping.io.photo_zips import PhotoZip
+from kaoping.io.photos import discard_photos
 from kaoping.io.problem_sheets import ProblemSheet, load_profile, read_problem_sheet, write_error_sheet
 from kaoping.io.seeds import load_categories, load_channels, load_scheme
 from kaoping.wiring import load_index
 from kaoping.wiring.problem_batch import FloatArray, ImportContext, IntArray, ProblemBatch
 from kaoping.wiring.problem_checks import check_rows
+from kaoping.wiring.problem_follow_ups import open_follow_ups
 from kaoping.wiring.problem_locations import place_rows
+from kaoping.wiring.problem_photos import RowPhotos, find_photo_zip, keep_row_photos, name_photos, photo_rows
 from kaoping.wiring.problem_repeats import find_repeats
-from kaoping.wiring.problem_rows import source_keys, storage_rows
+from kaoping.wiring.problem_routing import Routes, route_rows
+from kaoping.wiring.problem_rows import row_times, source_keys, storage_rows
 
 OnStep = Callable[[str, int, int], None]
 """Progress: (step label, units done, units in the step)."""
@@ -57,7 +65,8 @@ OnStep = Callable[[str, int, int], None]
 @dataclass(frozen=True)
 class ImportOptions:
     """How to read a sheet: the vendor profile, and the coordinate system and channel of rows that
-    do not say (None: the profile's)."""
+    do not say (None: the profile's); the zip of photos (None: one named like the sheet next to
+    it, if any) and the folder photos are kept in."""
 
     profile: str = "default"
     crs: str | None = None
@@ -66,6 +75,8 @@ class ImportOptions:
     road_snap_m: float = 50.0
     split: LiabilitySplit = field(default_factory=LiabilitySplit)
     write_errors: bool = True
+    photos: Path | None = None
+    photo_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,40 +94,150 @@ class ImportResult:
     duplicates: int = 0  # rows that repeat an earlier row of the same sheet word for word
     approximate: int = 0  # placed from an address
     repeats: int = 0
+    cases: int = 0  # cases opened (every channel but third-party testing)
+    findings: int = 0  # third-party findings opened
+    photos: int = 0  # photos linked to the imported problems
+    photo_zip: str | None = None
     errors: list[RowError] = field(default_factory=list)
     error_sheet: str | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
 def import_problem_sheet(
-    engine: Engine, path: Path, options: ImportOptions, on_step: OnStep | None = None
+    engine: Engine,
+    path: Path,
+    options: ImportOptions,
+    on_step: OnStep | None = None,
+    *,
+    at: datetime | None = None,
 ) -> ImportResult:
-    """Import every good row of the sheet at ``path`` in one transaction; report the bad ones."""
-    report = on_step or (lambda _label, _done, _total: None)
+    """Import every good row of the sheet at ``path`` in one transaction; report the bad ones.
+    ``at`` is when the import runs (photos are kept under its month)."""
     result = ImportResult(file=str(path))
-    clock = _Stopwatch(result)
-    with clock("read"):
-        report("读取表格", 0, 1)
-        profile = load_profile(options.profile)
-        sheet = read_problem_sheet(path, profile)
-        result.rows = len(sheet)
-    with clock("context"), engine.connect() as conn:
-        context = _load_context(conn, options)
-    with clock("parse"):
-        report("校验各行", 0, len(sheet))
-        batch = check_rows(
-            sheet, context, options.tz, options.crs or profile.crs, options.channel or profile.channel
-        )
-    with clock("locate"):
-        report("定位网格", 0, len(sheet))
-        located = place_rows(batch, context, options.tz)
-    # One transaction: all good rows or nothing.
-    with engine.begin() as conn, queries.bulk_write(conn), _no_gc():
-        rows = _prepare(conn, batch, located, context, options, result, clock, report)
-        with clock("insert"):
-            result.imported = bulk_insert_problems(conn, _counting(rows, len(rows), report))
+    run = _Import(engine, options, result, on_step or (lambda _label, _done, _total: None), at)
+    zip_path = find_photo_zip(path, options.photos)
+    result.photo_zip = None if zip_path is None else str(zip_path)
+    # A zip that cannot be opened is refused before anything is read.
+    with _open_zip(zip_path) as archive:
+        sheet, batch, located, photos = run.check(path, archive)
+        try:
+            run.store(batch, located, photos)
+        except BaseException:
+            run.discard(photos)
+            raise
     _finish(sheet, batch, options, result)
     return result
+
+
+def _open_zip(path: Path | None) -> AbstractContextManager[PhotoZip | None]:
+    return nullcontext() if path is None else PhotoZip(path)
+
+
+class _Import:
+    """One import's steps and what they share."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        options: ImportOptions,
+        result: ImportResult,
+        report: OnStep,
+        at: datetime | None,
+    ) -> None:
+        self.engine, self.options, self.result, self.report = engine, options, result, report
+        self.at = at or datetime.now(UTC)
+        self.clock = _Stopwatch(result)
+
+    def check(
+        self, path: Path, archive: PhotoZip | None
+    ) -> tuple[ProblemSheet, ProblemBatch, LocatedBatch, RowPhotos]:
+        """Read the sheet, check every row and place the good ones."""
+        options, clock, report = self.options, self.clock, self.report
+        with clock("read"):
+            report("读取表格", 0, 1)
+            profile = load_profile(options.profile)
+            sheet = read_problem_sheet(path, profile)
+            self.result.rows = len(sheet)
+        with clock("context"), self.engine.connect() as conn:
+            self.context = _load_context(conn, options)
+        with clock("parse"):
+            report("校验各行", 0, len(sheet))
+            crs, channel = options.crs or profile.crs, options.channel or profile.channel
+            batch = check_rows(sheet, self.context, options.tz, crs, channel)
+            photos = name_photos(sheet, batch, archive)
+        with clock("locate"):
+            report("定位网格", 0, len(sheet))
+            located = place_rows(batch, self.context, options.tz)
+        return sheet, batch, located, photos
+
+    def store(self, batch: ProblemBatch, located: LocatedBatch, photos: RowPhotos) -> None:
+        """Write the new rows, their photos and their cases or findings: all of it or nothing."""
+        clock, report, result = self.clock, self.report, self.result
+        with self.engine.begin() as conn, queries.bulk_write(conn), _no_gc():
+            stored = self._prepare(conn, batch, located, photos)
+            with clock("insert"):
+                rows = stored.problem_rows
+                result.imported = bulk_insert_problems(conn, _counting(rows, len(rows), report))
+            with clock("follow-up"):
+                report("开立案件与测评问题", 0, stored.rows.size)
+                ids = range(stored.first_id, stored.first_id + stored.rows.size)
+                result.cases, result.findings = open_follow_ups(conn, ids, self.at, stored.routes.answers)
+            with clock("photos"):
+                result.photos = queries.bulk_insert_photos(
+                    conn, photo_rows(photos, stored.rows, stored.first_id)
+                )
+
+    def _prepare(
+        self, conn: Connection, batch: ProblemBatch, located: LocatedBatch, photos: RowPhotos
+    ) -> _Stored:
+        """The rows to insert, in storage form; rows stored before, repeated in the sheet or with a
+        file that is not a photo drop out."""
+        clock, report, context, options = self.clock, self.report, self.context, self.options
+        with clock("deadline"):
+            report("计算处置时限", 0, len(batch.error))
+            deadlines = _deadlines(batch, context, options.tz)
+        with clock("keys"):
+            keys = source_keys(batch, context)
+            rows = _new_rows(conn, batch, keys, self.result)
+        with clock("photos"):
+            report("保存照片", 0, rows.size)
+            rows = keep_row_photos(photos, batch, rows, options.photo_dir, options.tz, self.at)
+        # Ids follow discovery time, so a repeat's link points at a row already written.
+        rows = rows[np.argsort(batch.found[rows], kind="stable")]
+        with clock("route"):
+            routes = route_rows(batch, located, context, options.split, rows)
+        with clock("repeats"):
+            report("识别重复问题", 0, rows.size)
+            first_id = queries.next_problem_id(conn)
+            repeat_of = find_repeats(conn, batch, context, rows, first_id)
+            self.result.repeats = int(np.count_nonzero(repeat_of > 0))
+        with clock("rows"):
+            self.result.approximate = int(np.count_nonzero(batch.approximate[rows]))
+            times = row_times(batch, deadlines, rows)
+            problem_rows = storage_rows(
+                batch, located, context, rows, first_id, routes.department_id, times, keys, repeat_of
+            )
+        return _Stored(rows, first_id, routes, problem_rows)
+
+    def discard(self, photos: RowPhotos) -> None:
+        """Remove the photo files this import wrote that no stored problem refers to."""
+        folder = self.options.photo_dir
+        if folder is None or not photos.written:
+            return
+        with self.engine.connect() as conn:
+            used = queries.referenced_photo_paths(conn, [p.path for p in photos.written])
+        discard_photos(folder, [p for p in photos.written if p.path not in used])
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """The rows about to be stored (positions in the sheet, by discovery time) and their ids from
+    ``first_id`` on, with how they were routed and their problems in storage form."""
+
+    rows: IntArray
+    first_id: int
+    routes: Routes
+    problem_rows: list[tuple[object, ...]]
 
 
 # --- loading --------------------------------------------------------------------------------------
@@ -146,38 +267,7 @@ def _departments(conn: Connection) -> Iterator[tuple[tuple[str, int | None], int
     return iter(reference.department_ids_by_field(conn).items())
 
 
-# --- routing, deadlines, keys, repeats, rows ----------------------------------------------------
-
-
-def _prepare(
-    conn: Connection,
-    batch: ProblemBatch,
-    located: LocatedBatch,
-    context: ImportContext,
-    options: ImportOptions,
-    result: ImportResult,
-    clock: _Stopwatch,
-    report: OnStep,
-) -> list[tuple[object, ...]]:
-    """The rows to insert, in storage form; rows stored before or repeated in the sheet drop out."""
-    with clock("deadline"):
-        report("计算处置时限", 0, len(batch.error))
-        deadlines = _deadlines(batch, context, options.tz)
-    with clock("keys"):
-        keys = source_keys(batch, context)
-        rows = _new_rows(conn, batch, keys, result)
-        # Ids follow discovery time, so a repeat's link points at a row already written.
-        rows = rows[np.argsort(batch.found[rows], kind="stable")]
-    with clock("route"):
-        departments = _route(batch, located, context, options.split, rows)
-    with clock("repeats"):
-        report("识别重复问题", 0, rows.size)
-        first_id = queries.next_problem_id(conn)
-        repeat_of = find_repeats(conn, batch, context, rows, first_id)
-        result.repeats = int(np.count_nonzero(repeat_of > 0))
-    with clock("rows"):
-        result.approximate = int(np.count_nonzero(batch.approximate[rows]))
-        return storage_rows(batch, located, context, rows, first_id, departments, deadlines, keys, repeat_of)
+# --- deadlines and new rows -----------------------------------------------------------------------
 
 
 def _deadlines(batch: ProblemBatch, context: ImportContext, tz: ZoneInfo) -> FloatArray:
@@ -231,22 +321,6 @@ def _new_rows(
             seen.add(key)
             keep.append(i)
     return np.array(keep, dtype=np.int64)
-
-
-def _route(
-    batch: ProblemBatch, located: LocatedBatch, context: ImportContext, split: LiabilitySplit, rows: IntArray
-) -> dict[int, int | None]:
-    """Responsible department per row (None: the territory answers, 属地兜底), routed once per
-    (category, district): the department depends on nothing else."""
-    answers: dict[tuple[int, int], int | None] = {}
-    departments: dict[int, int | None] = {}
-    for i in rows.tolist():
-        pair = (int(batch.category[i]), int(located.district_id[i]))
-        if pair not in answers:
-            location = Location(located.grid_id[i], located.community_id[i], located.town_id[i], pair[1])  # type: ignore[arg-type]
-            answers[pair] = route(context.minors[pair[0]], location, context.departments, split).department_id
-        departments[i] = answers[pair]
-    return departments
 
 
 # --- reporting ------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Single intake over JSON: file a problem (located, routed, timed, checked for a repeat) and read
-it back. Refusals are Chinese 422 answers naming the field (``api/errors.py``)."""
+"""Single intake over JSON: file a problem (located, routed, timed, checked for a repeat, followed up
+by a case or a third-party finding) and read it back. Refusals are Chinese 422 answers naming the
+field (``api/errors.py``)."""
 
 from __future__ import annotations
 
@@ -79,10 +80,16 @@ class ProblemOut(BaseModel):
     department_name: str | None
     deadline: datetime | None = Field(description="处置时限 (业务时区); 工作日历缺该年数据时为 null")
     repeat_of: int | None = Field(description="重复的前一问题编号; 不是重复问题时为 null")
+    repeat_index: int = Field(0, description="重复序号: 0 非重复, 1 首次重复, 2 重复的重复 …")
     is_high_score: bool
+    is_overdue: bool = Field(False, description="超时: 过了处置时限仍未办结, 或办结晚于时限")
+    case_id: int | None = Field(None, description="跟进该问题的案件编号 (考评发现的问题为 null)")
+    finding_id: int | None = Field(None, description="考评发现 (第三方测评) 的问题: 测评问题编号")
     photos: list[str]
-    # Computed at intake only (null when read back).
-    repeat_index: int | None = None
+    # Computed at intake only (null or empty when read back).
+    relinked: list[int] = Field(
+        default_factory=list, description="补报: 之后发现、现改记为本问题重复问题的问题编号"
+    )
     lead: str | None = Field(None, description="主办: department (部门) 或 territory (属地)")
     department_share: str | None = Field(None, description="部门承担的扣分比例", examples=["0.2"])
     notes: list[str] = []
@@ -99,10 +106,11 @@ class ProblemOut(BaseModel):
             district_name=place.district_name, road_code=place.road_code, road_name=place.road_name,
             road_distance_m=place.road_distance_m, department_code=view.department_code,
             department_name=view.department_name, deadline=view.deadline_at, repeat_of=view.repeat_of,
-            is_high_score=view.is_high_score, photos=list(view.photos),
+            repeat_index=view.repeat_index, is_high_score=view.is_high_score, is_overdue=view.is_overdue,
+            case_id=view.case_id, finding_id=view.finding_id, photos=list(view.photos),
         )  # fmt: skip
         if intake is not None:
-            out.repeat_index = intake.repeat_index
+            out.relinked = list(intake.relinked)
             out.lead = intake.responsibility.lead.value
             out.department_share = str(intake.responsibility.department_share)
             out.notes = list(intake.notes)
