@@ -8,10 +8,11 @@ overdue flag: ``kaoping.domain.follow_ups``), in the same transaction.
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any, Self
 
-from sqlalchemy import ColumnElement, Connection, Row, Table, and_, insert, literal, select, true, update
+from sqlalchemy import ColumnElement, Connection, Row, Table, and_, bindparam, insert, select, true, update
 
 from kaoping.db.problems import SqlProblemStore
 from kaoping.db.tables import (
@@ -204,15 +205,23 @@ def _insert_from_problem(
 ) -> int:
     """Insert ``values`` and ``taken`` (a column name and the problem column it is read from) as one
     INSERT … SELECT from the problem row, so a missing problem inserts nothing: ``NotFoundError``
-    without a read first. Values are typed literals, so both engines store them as their columns'."""
-    name, column = taken
-    source = select(*(literal(v, table.c[k].type) for k, v in values.items()), column)
-    source = source.where(problem.c.id == problem_id)
-    stmt = insert(table).from_select([*values, name], source).returning(table.c.id)
-    new_id = conn.execute(stmt).scalar_one_or_none()
+    without a read first."""
+    stmt = _insert_select(table, tuple(values), taken)
+    new_id = conn.execute(stmt, {**values, "problem_key": problem_id}).scalar_one_or_none()
     if new_id is None:
         raise NotFoundError("问题", problem_id)
     return int(new_id)
+
+
+@functools.cache
+def _insert_select(table: Table, names: tuple[str, ...], taken: tuple[str, Any]) -> Any:
+    """The INSERT … SELECT for these columns, built once: values are typed bound parameters (so both
+    engines store them as their columns'), and a statement built once is compiled once — intake
+    opens a case for every report."""
+    name, column = taken
+    source = select(*(bindparam(k, type_=table.c[k].type) for k in names), column)
+    source = source.where(problem.c.id == bindparam("problem_key"))
+    return insert(table).from_select([*names, name], source).returning(table.c.id)
 
 
 # --- rows ⇄ domain --------------------------------------------------------------------------------

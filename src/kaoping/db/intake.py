@@ -6,6 +6,7 @@ back with its place names."""
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 import weakref
@@ -15,7 +16,12 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select, update
+try:
+    import fcntl
+except ImportError:  # Windows: the thread lock alone
+    fcntl = None  # type: ignore[assignment]
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
 from kaoping.db import reference
 from kaoping.db.calendar import load_calendar
@@ -50,6 +56,29 @@ _PARENT = problem.alias("parent")
 T = TypeVar("T")
 
 
+def _nearby_query() -> Any:
+    """Problems of some categories found in a time window inside a lon/lat box, with the time of the
+    problem each repeats; built once, so it is compiled once (intake runs it for every report).
+
+    The covering index ``ix_problem_category_found_at_lon_lat`` answers the filter from the index
+    alone; only the rows inside the box are read from the table."""
+    c, parent = problem.c, _PARENT
+    columns = (c.id, c.category_id, c.lon, c.lat, c.found_at, c.closed_at, c.status, c.repeat_index)
+    return (
+        select(*columns, c.repeat_of_id, parent.c.found_at.label("repeat_of_found_at"))
+        .outerjoin(parent, parent.c.id == c.repeat_of_id)
+        .where(
+            c.category_id.in_(bindparam("categories", expanding=True)),
+            c.found_at.between(bindparam("since"), bindparam("until")),
+            c.lon.between(bindparam("west"), bindparam("east")),
+            c.lat.between(bindparam("south"), bindparam("north")),
+        )
+    )
+
+
+_NEARBY = _nearby_query()
+
+
 class SqlIntakeStore:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -70,19 +99,11 @@ class SqlIntakeStore:
         # A box in degrees that holds the circle; the exact distance is measured in metres by the caller.
         dlat = radius_m / _M_PER_DEGREE * 1.5
         dlon = dlat / max(math.cos(math.radians(min(abs(lat), 89.0))), 1e-6)
-        c, parent = problem.c, _PARENT
-        columns = (c.id, c.category_id, c.lon, c.lat, c.found_at, c.closed_at, c.status, c.repeat_index)
-        stmt = (
-            select(*columns, c.repeat_of_id, parent.c.found_at.label("repeat_of_found_at"))
-            .outerjoin(parent, parent.c.id == c.repeat_of_id)
-            .where(
-                c.category_id.in_(list(category_ids)),
-                c.found_at.between(since, until),
-                c.lon.between(lon - dlon, lon + dlon),
-                c.lat.between(lat - dlat, lat + dlat),
-            )
-        )
-        return [_nearby(row) for row in self._conn.execute(stmt)]
+        bounds = {
+            "categories": list(category_ids), "since": since, "until": until,
+            "west": lon - dlon, "east": lon + dlon, "south": lat - dlat, "north": lat + dlat,
+        }  # fmt: skip
+        return [_nearby(row) for row in self._conn.execute(_NEARBY, bounds)]
 
     def add(self, p: Problem, department_id: DepartmentId | None) -> ProblemId:
         return ProblemId(self._problems.add(p, department_id))
@@ -135,22 +156,54 @@ def _photo_row(problem_id: ProblemId, photo: PhotoRecord) -> dict[str, object]:
 
 
 # SQLite lets one writer in at a time and makes the others poll with growing sleeps (busy_timeout):
-# under load some reports then wait a second while later ones get in. Queueing a process's intake
-# transactions on a lock serves them in turn; PostgreSQL needs none.
-_WRITERS: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+# under load some reports then wait tens of milliseconds, or a second, while later ones get in.
+# Queueing intake transactions on a lock serves them in turn and wakes the next one the moment the
+# last commits: a thread lock inside a process, and an flock on a file next to the database between
+# the processes of a server (uvicorn --workers). PostgreSQL needs none.
+class _WriterLock:
+    def __init__(self, database: str | None) -> None:
+        self._thread = threading.Lock()
+        self._path = f"{database}-intake.lock" if database and fcntl is not None else None
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._thread.acquire()
+        try:
+            if self._path is not None and fcntl is not None:
+                if self._fd is None:
+                    self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o644)
+                fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            self._thread.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None and fcntl is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread.release()
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, _WriterLock] = weakref.WeakKeyDictionary()
 _WRITERS_GUARD = threading.Lock()
 
 
-def _writer_lock(engine: Engine) -> threading.Lock | None:
+def _writer_lock(engine: Engine) -> _WriterLock | None:
     if not is_sqlite(engine):
         return None
     with _WRITERS_GUARD:
-        return _WRITERS.setdefault(engine, threading.Lock())
+        lock = _WRITERS.get(engine)
+        if lock is None:
+            database = engine.url.database
+            on_disk = database not in (None, "", ":memory:") and not str(database).startswith("file:")
+            lock = _WRITERS[engine] = _WriterLock(database if on_disk else None)
+        return lock
 
 
 class SqlIntakeUnitOfWork(SqlUnitOfWork):
     """The unit of work with the intake, case and finding stores on the same connection (one at a
-    time per process on SQLite)."""
+    time on SQLite)."""
 
     def __enter__(self) -> Self:
         self._writer = _writer_lock(self._engine)

@@ -64,6 +64,10 @@ BULK_COLUMNS: tuple[str, ...] = (
 )
 
 
+# Built once: a statement made per call is compiled per call (intake stores one problem per report).
+_INSERT_ONE = insert(problem).returning(problem.c.id)
+
+
 class SqlProblemStore:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -101,7 +105,7 @@ class SqlProblemStore:
             "is_overdue": p.is_overdue,
             "is_high_score": p.is_high_score,
         }
-        return int(self._conn.execute(insert(problem).values(values).returning(problem.c.id)).scalar_one())
+        return int(self._conn.execute(_INSERT_ONE, values).scalar_one())
 
     def keep_in_step(self, problem_id: ProblemId, standing: ProblemStanding) -> None:
         """Store what the problem's case or finding now says of it: status, closing time and the

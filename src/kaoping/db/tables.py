@@ -362,5 +362,12 @@ problem_photo = Table(
     Column("lat", Float),
 )
 
-# The repeat check at intake reads earlier problems of a few categories within a time window.
-Index("ix_problem_category_id_found_at", problem.c.category_id, problem.c.found_at)
+# The repeat check at intake reads earlier problems of a few categories within a time window and a
+# lon/lat box: with the coordinates in the index it filters without reading the table.
+Index(
+    "ix_problem_category_found_at_lon_lat",
+    problem.c.category_id,
+    problem.c.found_at,
+    problem.c.lon,
+    problem.c.lat,
+)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path as PathLib
 from typing import Annotated, Any
 
@@ -146,14 +145,18 @@ async def create_problem_with_photos(
 
 
 async def file_report(request: Request, report: ProblemReport, uploads: Sequence[Upload] = ()) -> ProblemOut:
-    """Hand the report to intake off the event loop (locating and the database are blocking work)."""
+    """Hand the report to intake off the event loop (locating and the database are blocking work),
+    in one hop to the thread pool."""
     state = request.app.state
     settings = state.settings
-    desk = await run_in_threadpool(shared_desks(state, state.engine, settings.tz, settings.road_snap_m).get)
-    intake, view = await run_in_threadpool(
-        partial(receive_report, uploads=uploads, photo_dir=PathLib(settings.photo_dir)),
-        state.engine, desk, report, at=datetime.now(UTC),
-    )  # fmt: skip
+    desks = shared_desks(state, state.engine, settings.tz, settings.road_snap_m)
+
+    def receive() -> tuple[Intake, ProblemView]:
+        photo_dir = PathLib(settings.photo_dir)
+        at = datetime.now(UTC)
+        return receive_report(state.engine, desks.get(), report, at=at, uploads=uploads, photo_dir=photo_dir)
+
+    intake, view = await run_in_threadpool(receive)
     return ProblemOut.of(view, intake)
 
 
