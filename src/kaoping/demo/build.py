@@ -17,6 +17,7 @@ from kaoping.db.uow import SqlUnitOfWork
 from kaoping.demo.geography import DemoGeography, UnitSpec, build_geography
 from kaoping.demo.problems import DemoInputs, generate_year
 from kaoping.demo.sizes import DemoSize
+from kaoping.domain.calendar import WorkCalendar
 from kaoping.domain.categories import CategoryLevel
 from kaoping.domain.periods import Period, PeriodKind
 from kaoping.geo.index import GeoIndex
@@ -71,7 +72,7 @@ def build_demo(
         report("写入组织与网格", 1, 1)
     with clock("index"), engine.connect() as conn:
         index = load_index(conn, road_snap_m)
-        inputs = _inputs(conn, geo, index, scheme, tz)
+        inputs = _inputs(conn, geo, index, scheme, tz, _demo_calendar(conn, year))
     with clock("problems"):
         report("生成一年的问题", 0, 1)
         generated = generate_year(inputs, size.problems_per_year, year, seed)
@@ -112,6 +113,14 @@ def _seed_calendar(conn: Connection, year: int) -> None:
     for y in (year, year + 1):
         if y in holidays.library_years():
             calendar.seed_year(conn, y, holidays.holiday_days(y), holidays.LIBRARY)
+
+
+def _demo_calendar(conn: Connection, year: int) -> WorkCalendar:
+    """The seeded calendar for the problems' deadlines. A year around the demo's that the holiday
+    library lacks counts Monday–Friday here (a demo has no State Council notice to go by), so every
+    problem gets a deadline; the table itself stays without it, and the app refuses it as always."""
+    seeded = calendar.load_calendar(conn)
+    return WorkCalendar(seeded.days, seeded.years | {year, year + 1}, seeded.periods)
 
 
 def _save_reference(conn: Connection, geo: DemoGeography, scheme: SchemeSpec) -> None:
@@ -175,7 +184,12 @@ def _unit_row(u: UnitSpec) -> dict[str, Any]:
 
 
 def _inputs(
-    conn: Connection, geo: DemoGeography, index: GeoIndex, scheme: SchemeSpec, tz: ZoneInfo
+    conn: Connection,
+    geo: DemoGeography,
+    index: GeoIndex,
+    scheme: SchemeSpec,
+    tz: ZoneInfo,
+    work_calendar: WorkCalendar,
 ) -> DemoInputs:
     tree = load_categories()
     minors = [c for c in tree if c.level is CategoryLevel.MINOR]
@@ -191,6 +205,7 @@ def _inputs(
         departments=reference.department_ids_by_field(conn),
         road_names=reference.road_names(conn),
         tz=tz,
+        calendar=work_calendar,
     )
 
 

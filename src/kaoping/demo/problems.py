@@ -5,6 +5,8 @@ in the seed data's shares; third-party testers who inspect every district with a
 (so their findings measure quality, not size); hot-spot streets; districts that differ in quality
 (more problems, more repeats, slower handling); deliberate re-occurrences at the same place, which
 the scheme's repeat rule (``kaoping.geo.repeats``) then finds like it would find any other.
+Deadlines are counted on the seeded working calendar (holidays, 调休) as the case loop counts them,
+and handling times are drawn relative to them, so a problem closed after its deadline is overdue.
 """
 
 from __future__ import annotations
@@ -18,23 +20,16 @@ import numpy as np
 import shapely
 
 from kaoping.demo.geography import DemoGeography
+from kaoping.domain.calendar import CalendarYearMissingError, WorkCalendar
 from kaoping.domain.categories import Category, DeadlineUnit
 from kaoping.domain.problems import Channel, CoordinateSystem, ProblemStatus
 from kaoping.domain.scoring import ScoringRules
 from kaoping.geo.index import GeoIndex, LocatedBatch
 from kaoping.geo.repeats import RepeatColumns, link_repeats
+from kaoping.wiring.deadline_batch import US_PER_SECOND, WorkingTimeline, due_times_by_limit
 
 HOT_SPOT_FACTOR = 4.0
 EXTERNAL_PER_DISTRICT = 11_000  # findings a year by third party, supervision, media and leaders
-
-# Hours a deadline spans, per unit. Working time is approximated by wall time until the working
-# calendar (holidays, 调休) is in place: 8 working hours ≈ one day, 5 working days ≈ a week.
-_SPAN_HOURS = {
-    DeadlineUnit.HOURS: 1.0,
-    DeadlineUnit.NATURAL_DAYS: 24.0,
-    DeadlineUnit.WORK_DAYS: 24 * 7 / 5,
-    DeadlineUnit.WORK_HOURS: 3.0,
-}
 
 
 @dataclass(frozen=True)
@@ -52,6 +47,7 @@ class DemoInputs:
     departments: dict[tuple[str, int | None], int]  # (field, district id | None) → id
     road_names: dict[int, str]  # road id → name
     tz: ZoneInfo
+    calendar: WorkCalendar  # the working calendar the demo seeded, deadlines are counted on it
 
 
 @dataclass(frozen=True)
@@ -258,21 +254,27 @@ def _handle(
     found: np.ndarray,
     quality: np.ndarray,
 ) -> _Handling:
-    span_h = np.array(
-        [
-            (c.deadline_value or 1) * _SPAN_HOURS[c.deadline_unit or DeadlineUnit.WORK_DAYS]
-            for c in inputs.categories
-        ]
-    )[cat_idx]
-    deadline = found + (span_h * 3600).astype(np.int64)
-    # Handling time relative to the deadline: log-normal, slower in weaker districts.
+    deadline = _deadlines(inputs, cat_idx, found)
+    # Handling time relative to the time allowed: log-normal, slower in weaker districts; a problem
+    # closed after its deadline is overdue.
     ratio = rng.lognormal(-0.8 * quality**1.5, 0.6)
-    closed = found + (span_h * 3600 * ratio).astype(np.int64)
+    closed = found + ((deadline - found) * ratio).astype(np.int64)
     as_of = _utc_seconds(year + 1, np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64), inputs.tz)[0]
     is_closed = closed <= as_of
     voided = rng.random(found.size) < 0.01
     overdue = np.where(is_closed, closed > deadline, deadline < as_of) & ~voided
     return _Handling(deadline, closed, is_closed, voided, overdue)
+
+
+def _deadlines(inputs: DemoInputs, cat_idx: np.ndarray, found: np.ndarray) -> np.ndarray:
+    """Handling deadlines on the working calendar as the case loop counts them (epoch seconds)."""
+    limits = [(c.deadline_value or 1, c.deadline_unit or DeadlineUnit.WORK_DAYS) for c in inputs.categories]
+    times = due_times_by_limit(
+        WorkingTimeline.build(inputs.calendar, inputs.tz), found * US_PER_SECOND, cat_idx, limits
+    )
+    if times.missing_year.any():
+        raise CalendarYearMissingError(int(times.missing_year.max()))
+    return times.due // US_PER_SECOND  # whole seconds: the seed data's limits are whole numbers
 
 
 def _repeat_links(

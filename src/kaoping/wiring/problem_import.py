@@ -35,10 +35,7 @@ from kaoping.db import problem_import as queries
 from kaoping.db import reference
 from kaoping.db.calendar import load_calendar
 from kaoping.db.problems import bulk_insert_problems
-from kaoping.domain.calendar import WorkCalendar
 from kaoping.domain.categories import Category
-from kaoping.domain.deadlines import deadline
-from kaoping.domain.errors import KaopingError
 from kaoping.domain.ids import UnitId
 from kaoping.domain.problems import Channel
 from kaoping.domain.routing import DepartmentDirectory, LiabilitySplit
@@ -49,6 +46,13 @@ from kaoping.io.photos import discard_photos
 from kaoping.io.problem_sheets import ProblemSheet, load_profile, read_problem_sheet, write_error_sheet
 from kaoping.io.seeds import load_categories, load_channels, load_scheme
 from kaoping.wiring import load_index
+from kaoping.wiring.deadline_batch import (
+    Limit,
+    WorkingTimeline,
+    due_times_by_limit,
+    epoch_micros,
+    epoch_seconds,
+)
 from kaoping.wiring.problem_batch import FloatArray, ImportContext, IntArray, ProblemBatch
 from kaoping.wiring.problem_checks import check_rows
 from kaoping.wiring.problem_follow_ups import open_follow_ups
@@ -271,30 +275,24 @@ def _departments(conn: Connection) -> Iterator[tuple[tuple[str, int | None], int
 
 
 def _deadlines(batch: ProblemBatch, context: ImportContext, tz: ZoneInfo) -> FloatArray:
-    """The handling deadline of every good row on the working calendar (seconds since the epoch);
-    rows whose year the calendar lacks are refused. Rows found at one moment share a computation."""
+    """The handling deadline of every good row on the working calendar (seconds since the epoch,
+    NaN for a category without one), all rows at once; rows whose count needs a year the calendar
+    lacks are refused."""
     out = np.full(batch.found.size, np.nan)
-    memo: dict[tuple[float, int], float | str] = {}
-    for i in batch.good.tolist():
-        key = (float(batch.found[i]), int(batch.category[i]))
-        if key not in memo:
-            memo[key] = _deadline_of(key[0], context.minors[key[1]], context.calendar, tz)
-        answer = memo[key]
-        if isinstance(answer, str):
-            batch.refuse([i], answer)
-        else:
-            out[i] = answer
+    good = batch.good
+    limits = [_limit_of(c) for c in context.minors]
+    timeline = WorkingTimeline.build(context.calendar, tz)
+    times = due_times_by_limit(timeline, epoch_micros(batch.found[good]), batch.category[good], limits)
+    out[good[times.computed]] = epoch_seconds(times.due[times.computed])
+    for row in np.flatnonzero(times.missing_year).tolist():
+        batch.refuse([good[row]], f"无法计算处置时限: {times.refusal(row)}")
     return out
 
 
-def _deadline_of(found: float, category: Category, calendar: WorkCalendar, tz: ZoneInfo) -> float | str:
+def _limit_of(category: Category) -> Limit | None:
     if category.deadline_value is None or category.deadline_unit is None:
-        return np.nan
-    start = datetime.fromtimestamp(found, tz)
-    try:
-        return deadline(start, category.deadline_value, category.deadline_unit, calendar, tz).timestamp()
-    except KaopingError as err:
-        return f"无法计算处置时限: {err.message}"
+        return None
+    return category.deadline_value, category.deadline_unit
 
 
 def _new_rows(
