@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from kaoping.api.routes import cases, findings, health, problems, rankings
+from kaoping.api.routes import cases, evaluations, findings, health, problems, rankings
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(health.router)
@@ -10,5 +10,6 @@ router.include_router(rankings.router)
 router.include_router(problems.router)
 router.include_router(cases.router)
 router.include_router(findings.router)
+router.include_router(evaluations.router)
 
 __all__ = ["router"]

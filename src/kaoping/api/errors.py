@@ -26,7 +26,9 @@ from kaoping.domain.errors import (
     OutsideGridError,
     UnknownCategoryError,
 )
+from kaoping.domain.facts import EvaluationError
 from kaoping.services.cases import CaseAlreadyOpenError, CaseChangedError
+from kaoping.services.evaluations import SchemeChoiceError
 from kaoping.services.findings import FindingAlreadyRecordedError, FindingChangedError
 from kaoping.services.intake import IntakeError
 
@@ -49,6 +51,8 @@ STATUS_BY_ERROR: dict[type[KaopingError], int] = {
     FindingChangedError: 409,
     FindingAlreadyRecordedError: 409,
     CalendarYearMissingError: 422,
+    EvaluationError: 422,  # an entry or a fact the scheme cannot score
+    SchemeChoiceError: 422,  # no scheme, several, or a level it does not score: say which
     KaopingError: 400,
 }
 

@@ -119,6 +119,8 @@ from kaoping.cli import (  # noqa: E402,F401  (commands register on import)
     calendar,
     cases,
     demo,
+    evaluation_entries,
+    evaluations,
     findings,
     geo,
     geo_grid,

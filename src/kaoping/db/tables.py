@@ -371,3 +371,176 @@ Index(
     problem.c.lon,
     problem.c.lat,
 )
+
+
+# --- Evaluation periods, revisions and results (domain/revisions.py, db/evaluations.py) -------------
+# A period of one scheme at one level moves through its lifecycle (each step its own row); every
+# computation that changed something is a numbered revision holding all its results and score lines,
+# never updated except for the stage it reached. Results keep the engine's exact decimals (sums of
+# 0.025-point problems times shares), so they are stored with 8 places, not the 2 of ``POINTS``.
+EXACT_POINTS = Numeric(20, 8, asdecimal=True)
+_PERIOD_STATUSES = "status IN ('open', 'preliminary', 'appeal', 'final', 'published')"
+
+evaluation_period = Table(
+    "evaluation_period",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scheme_code", String(64), nullable=False),
+    Column("period_code", String(16), nullable=False, index=True),
+    Column("level", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("appeal_until", Date),
+    Column("revisions", Integer, nullable=False),  # the latest revision's number
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+    CheckConstraint(_PERIOD_STATUSES, name="status"),
+    UniqueConstraint("scheme_code", "period_code", "level", name="uq_evaluation_period_scheme_period_level"),
+)
+
+evaluation_period_step = Table(
+    "evaluation_period_step",
+    metadata,
+    Column("id", Integer, primary_key=True),  # increasing: the order of the steps
+    Column("period_id", Integer, ForeignKey("evaluation_period.id"), nullable=False, index=True),
+    Column("action", String(16), nullable=False),
+    Column("from_status", String(16), nullable=False),
+    Column("to_status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("actor", String(64), nullable=False, server_default=""),
+    Column("at", UTCDateTime, nullable=False),
+    Column("reason", Text, nullable=False, server_default=""),
+)
+
+evaluation_revision = Table(
+    "evaluation_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("period_id", Integer, ForeignKey("evaluation_period.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("scheme_version", String(32), nullable=False),
+    Column("scheme_hash", String(64), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("department_share", Numeric(5, 4), nullable=False),
+    Column("facts_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("published_at", UTCDateTime),
+    Column("reason", Text, nullable=False, server_default=""),
+    Column("counters", JSON, nullable=False),  # the city's problem counters
+    Column("categories", JSON, nullable=False),  # the city's category shares
+    CheckConstraint(_PERIOD_STATUSES, name="status"),
+    UniqueConstraint("period_id", "number", name="uq_evaluation_revision_period_number"),
+)
+
+# One row per group member: totals, ranks, tier and reward as columns (the dashboard sorts and
+# filters on them), the rest of the unit's result as JSON.
+evaluation_unit_result = Table(
+    "evaluation_unit_result",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision_id", Integer, ForeignKey("evaluation_revision.id", ondelete="CASCADE"), nullable=False),
+    Column("group_code", String(64), nullable=False),
+    Column("group_name", String(64), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    Column("position", Integer, nullable=False),  # order in the group (by rank, then code)
+    Column("is_rank_only", Boolean, nullable=False),
+    Column("subtotal", EXACT_POINTS, nullable=False),
+    Column("total", EXACT_POINTS, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("previous_rank", Integer),
+    Column("is_first_tier", Boolean, nullable=False),
+    Column("items_top", Integer, nullable=False),
+    Column("items_bottom", Integer, nullable=False),
+    Column("reward", EXACT_POINTS, nullable=False),
+    Column("details", JSON, nullable=False),  # components, adjustments, counters, indicators, categories
+    UniqueConstraint("revision_id", "group_code", "unit_code", name="uq_evaluation_unit_result_revision_id"),
+)
+
+evaluation_item_result = Table(
+    "evaluation_item_result",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision_id", Integer, ForeignKey("evaluation_revision.id", ondelete="CASCADE"), nullable=False),
+    Column("group_code", String(64), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    Column("item_code", String(64), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", String(128), nullable=False),
+    Column("component", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("max_points", EXACT_POINTS, nullable=False),
+    Column("points", EXACT_POINTS, nullable=False),
+    Column("deduction", EXACT_POINTS, nullable=False),
+    Column("raw_deduction", EXACT_POINTS, nullable=False),
+    Column("problems", Integer, nullable=False),
+    Column("deducted_problems", Integer, nullable=False),
+    Column("repeats", Integer, nullable=False),
+    Column("value", String(64)),  # a rate item's indicator as an exact fraction "911/972"
+    Column("problem_share", String(64)),
+    Column("rank", Integer, nullable=False),
+    Column("item_class", String(16), nullable=False),
+    Index("ix_evaluation_item_result_revision_unit", "revision_id", "unit_code"),
+)
+
+# One row per rule applied to one kind of fact (domain.results.ScoreLine); a problem line keeps its
+# fact key, which is how `kaoping explain` finds the problems behind it.
+evaluation_score_line = Table(
+    "evaluation_score_line",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("revision_id", Integer, ForeignKey("evaluation_revision.id", ondelete="CASCADE"), nullable=False),
+    Column("group_code", String(64), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    Column("ref", String(64), nullable=False),  # item or adjustment code
+    Column("position", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("rule", String(64), nullable=False),
+    Column("total", EXACT_POINTS, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("sub_period", Integer, nullable=False),
+    Column("category_code", String(8), nullable=False),
+    Column("channel", String(32)),
+    Column("repeat_index", Integer, nullable=False),
+    Column("is_overdue", Boolean, nullable=False),
+    Column("is_no_feedback", Boolean, nullable=False),
+    Column("share", Numeric(9, 8), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("points_each", EXACT_POINTS, nullable=False),
+    Index("ix_evaluation_score_line_revision_unit", "revision_id", "unit_code"),
+)
+
+# Entered per scheme × period × unit × item (部门考评, 专家评审…); entering again replaces.
+manual_score = Table(
+    "manual_score",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scheme_code", String(64), nullable=False),
+    Column("period_code", String(16), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    Column("item_code", String(64), nullable=False),
+    Column("points", EXACT_POINTS, nullable=False),
+    Column("entered_by", String(64), nullable=False, server_default=""),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    UniqueConstraint(
+        "scheme_code", "period_code", "unit_code", "item_code", name="uq_manual_score_scheme_code"
+    ),
+)
+
+# Events a bonus or penalty counts (an adopted publicity report by outlet tier, an exposure…).
+adjustment_event = Table(
+    "adjustment_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("scheme_code", String(64), nullable=False),
+    Column("period_code", String(16), nullable=False),
+    Column("unit_code", String(32), nullable=False),
+    Column("adjustment_code", String(64), nullable=False),
+    Column("tier", String(32), nullable=False, server_default=""),
+    Column("count", Integer, nullable=False),
+    Column("points", EXACT_POINTS),  # entered points each; NULL: the scheme's points for the tier
+    Column("entered_by", String(64), nullable=False, server_default=""),
+    Column("entered_at", UTCDateTime, nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Index("ix_adjustment_event_scheme_period", "scheme_code", "period_code"),
+)
