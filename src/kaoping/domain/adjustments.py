@@ -11,13 +11,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from functools import partial
 
 from kaoping.domain.deductions import format_points
 from kaoping.domain.facts import AdjustmentEvent, EvaluationError, EvaluationFacts
-from kaoping.domain.results import AdjustmentResult, LineKind, ScoreLine
+from kaoping.domain.results import (
+    AdjustmentResult,
+    LineKind,
+    ScoreLine,
+    make_adjustment_result,
+    make_score_line,
+)
 from kaoping.domain.schemes import Adjustment, BonusKind, PenaltyKind, Scheme
 
 ZERO = Decimal(0)
+ONE = Decimal(1)
 MOVEMENT_KINDS = (BonusKind.PROGRESS, PenaltyKind.REGRESSION)
 
 
@@ -62,11 +70,32 @@ def event_adjustments(scheme: Scheme, events: Iterable[AdjustmentEvent]) -> list
 def _event_line(adjustment: Adjustment, tier: str, entered: Decimal | None, count: int) -> ScoreLine:
     each = entered if entered is not None else adjustment.points_by_tier[tier]
     total = each * count * _sign(adjustment)
+    rule = f"tier:{tier}" if entered is None else "entered"
+    text = partial(_event_text, adjustment, tier, count, each, total)
+    return make_score_line(
+        LineKind.ADJUSTMENT,
+        adjustment.code,
+        rule,
+        total,
+        text,
+        0,
+        "",
+        None,
+        0,
+        False,
+        False,
+        ONE,
+        count,
+        each,
+    )
+
+
+def _event_text(
+    adjustment: Adjustment, tier: str, count: int, each: Decimal, total: Decimal, _: object
+) -> str:
     noun = "篇" if adjustment.kind is BonusKind.PUBLICITY else "次"
     label = " ".join(part for part in (adjustment.name, tier) if part)
-    text = f"{label} {count} {noun} × {format_points(each)} = {format_points(total)}"
-    rule = f"tier:{tier}" if entered is None else "entered"
-    return ScoreLine(LineKind.ADJUSTMENT, adjustment.code, rule, total, text, count=count, points_each=each)
+    return f"{label} {count} {noun} × {format_points(each)} = {format_points(total)}"
 
 
 def movement_adjustments(scheme: Scheme, moved: int | None) -> list[AdjustmentResult]:
@@ -107,7 +136,7 @@ def _capped(adjustment: Adjustment, lines: Sequence[ScoreLine]) -> AdjustmentRes
         text = f"{adjustment.name}封顶 {cap}: {found} 按 {format_points(capped)} 计"
         all_lines.append(ScoreLine(LineKind.CAP, adjustment.code, "cap", capped - raw, text))
     points = sum((line.total for line in all_lines), ZERO)
-    return AdjustmentResult(adjustment.code, adjustment.name, points, raw, tuple(all_lines))
+    return make_adjustment_result(adjustment.code, adjustment.name, points, raw, tuple(all_lines))
 
 
 def _sign(adjustment: Adjustment) -> int:

@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from operator import attrgetter
 
 from kaoping.domain.errors import KaopingError
+from kaoping.domain.frozen import maker
 from kaoping.domain.indicators import CaseCounters
 from kaoping.domain.problems import Channel
 from kaoping.domain.schemes import Normalisation
@@ -89,12 +91,15 @@ class EvaluationFacts:
         return f"{name} ({unit})" if name else unit
 
 
+_counter_values = attrgetter(*CaseCounters.__dataclass_fields__)
+_make_counters = maker(CaseCounters)
+
+
 def sum_counters(rows: list[CaseCounters]) -> CaseCounters:
     """Counters are counts, so channels add up field by field."""
-    if len(rows) == 1:
-        return rows[0]
-    names = CaseCounters.__dataclass_fields__
-    return CaseCounters(**{name: sum(getattr(r, name) for r in rows) for name in names})
+    if len(rows) <= 1:
+        return rows[0] if rows else CaseCounters()
+    return _make_counters(*map(sum, zip(*map(_counter_values, rows), strict=True)))
 
 
 class EvaluationError(KaopingError):

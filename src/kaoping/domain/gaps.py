@@ -16,13 +16,15 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 
-from kaoping.domain.deductions import format_points, price
+from kaoping.domain.deductions import ProblemText, format_points, price
 from kaoping.domain.evaluation import merge_problems, sort_key, sub_periods_of
+from kaoping.domain.fact_rows import rows_of
 from kaoping.domain.facts import EvaluationError, EvaluationFacts, ProblemFact
 from kaoping.domain.indicators import score_rate
-from kaoping.domain.items import INDICATOR_LABELS, score_deduction_item, scored_rows
+from kaoping.domain.items import INDICATOR_LABELS, score_deduction_item
 from kaoping.domain.results import AdjustmentResult, Evaluation, ItemResult, UnitResult
 from kaoping.domain.schemes import Adjustment, Group, ItemKind, PenaltyKind, RateFormula, Scheme, TierRule
+from kaoping.domain.tallies import PriceTable, tally
 
 ZERO = Decimal(0)
 HUNDREDTH = Decimal("0.01")
@@ -96,7 +98,16 @@ def _gap(
     scheme: Scheme, facts: EvaluationFacts, result: UnitResult, target: int | None, needed: Decimal
 ) -> Gap:
     own = merge_problems(scheme, (f for f in facts.problems if f.unit == result.unit)).get(result.unit, [])
-    what_if = _WhatIf(scheme, facts, scheme.groups[result.group], result.unit, tuple(own))
+    what_if = _WhatIf(
+        scheme,
+        facts,
+        scheme.groups[result.group],
+        result.unit,
+        tuple(own),
+        sub_periods_of(scheme, facts),
+        PriceTable(scheme, facts.severities),
+        ProblemText(scheme, facts.severities, facts.category_names, facts.channel_names),
+    )
     items = [ItemGap(i.code, i.name, i.deduction, _problems_to_fix(what_if, i, needed)) for i in result.items]
     items.sort(key=lambda g: (g.problems_to_fix is None, g.problems_to_fix or 0, -g.recoverable, g.code))
     actions = [a for i in result.items for a in _item_actions(what_if, i)]
@@ -115,6 +126,9 @@ class _WhatIf:
     group: Group
     unit: str
     own: tuple[ProblemFact, ...]  # the unit's merged fact rows
+    sub_periods: tuple[int, ...]
+    prices: PriceTable
+    explain: ProblemText
 
     def rows(self, item_code: str) -> list[ProblemFact]:
         """The unit's rows that cost points on the item, the dearest first."""
@@ -127,13 +141,12 @@ class _WhatIf:
         return [fact for _, fact in sorted(priced, key=lambda pair: -pair[0])]
 
     def points(self, item: ItemResult, rows: Sequence[ProblemFact]) -> Decimal:
-        """The item's points if the unit's rows on it were ``rows``."""
-        scored = scored_rows(self.scheme, self.group, rows, self.facts)
-        subs = sub_periods_of(self.scheme, self.facts)
+        """The item's points if the unit's rows on it were ``rows`` (merged rows, fewer or changed)."""
+        sheet = tally(self.prices, self.group.maxima, rows_of(rows), self.explain)
         scheme_item = self.scheme.items[item.code]
-        return score_deduction_item(
-            self.scheme, scheme_item, item.max_points, self.unit, scored, self.facts, subs
-        ).points
+        mine = sheet.items.get(item.code)
+        args = (self.scheme, scheme_item, item.max_points, self.unit, mine, self.facts, self.sub_periods)
+        return score_deduction_item(*args).points
 
 
 def _fewer(rows: Sequence[ProblemFact], n: int, which: Callable[[ProblemFact], bool]) -> list[ProblemFact]:

@@ -57,11 +57,15 @@ def cases_due(disposal_finished: int, open_overdue: int) -> int:
     return disposal_finished + open_overdue
 
 
-def ratio(numerator: int | Fraction, denominator: int | Fraction | Decimal) -> Rate | None:
+def ratio(numerator: int | Fraction | Decimal, denominator: int | Fraction | Decimal) -> Rate | None:
     """numerator / denominator exactly; None when the denominator is zero or negative."""
     if denominator <= 0:
         return None
-    return Fraction(numerator) / Fraction(denominator)
+    if type(numerator) is int and type(denominator) is int:  # counts
+        return Fraction(numerator, denominator)
+    p, q = numerator.as_integer_ratio()  # exact for int, Fraction and Decimal: one Fraction, not three
+    r, s = denominator.as_integer_ratio()
+    return Fraction(p * s, q * r)
 
 
 def closure_rate(closed: int, due: int, on_hold: int = 0) -> Rate | None:
@@ -91,7 +95,7 @@ def rectification_rate(on_time: int, late: int, findings: int) -> Rate | None:
 
 def share(part: int | Decimal, whole: int | Decimal) -> Rate | None:
     """A part's share of a whole: a unit of the city total, an item of the unit's total [S36]."""
-    return ratio(Fraction(part), Fraction(whole))
+    return ratio(part, whole)
 
 
 def discovery_share(third_party: int, own: int) -> Rate | None:
@@ -143,15 +147,22 @@ def indicator_value(
 
 def round_half_up(value: Fraction, places: int = 2) -> Decimal:
     """Round an exact value to ``places`` decimals, halves away from zero (as people round)."""
+    return _round(*value.as_integer_ratio(), places)
+
+
+def _round(numerator: int, denominator: int, places: int = 2) -> Decimal:
+    """numerator / denominator (denominator > 0) rounded half up: floor(|v|·scale + ½), in integers."""
     scale = 10**places
-    magnitude = (abs(value) * scale * 2 + 1) // 2  # floor(|v|·scale + ½)
-    signed = -magnitude if value < 0 else magnitude
-    return Decimal(signed).scaleb(-places)
+    magnitude = (abs(numerator) * scale * 2 + denominator) // (2 * denominator)
+    return Decimal(-magnitude if numerator < 0 else magnitude).scaleb(-places)
 
 
 def percent(rate: Rate | None, places: int = 2) -> Decimal | None:
     """A rate in percent for display: 911/972 → 93.72."""
-    return None if rate is None else round_half_up(rate * 100, places)
+    if rate is None:
+        return None
+    numerator, denominator = rate.as_integer_ratio()
+    return _round(numerator * 100, denominator, places)
 
 
 def format_percent(rate: Rate | None, places: int = 2) -> str:
@@ -160,27 +171,44 @@ def format_percent(rate: Rate | None, places: int = 2) -> str:
     return "—" if shown is None else f"{shown}%"
 
 
+# Rate points are worked out on integer pairs (numerator, denominator > 0, not reduced): exact like
+# Fractions, several times faster — every rate item of every unit of every run passes here.
+_Ratio = tuple[int, int]
+
+
 def score_rate(rule: RateRule, value: Rate | None, maximum: Decimal) -> Decimal:
     """Points of a rate item worth ``maximum``, rounded half up to 0.01, within [0, maximum]."""
-    full = Fraction(maximum)
-    points = full * Fraction(rule.empty_points) if value is None else _formula_points(rule, value, full)
-    return round_half_up(min(max(points, Fraction(0)), full))
+    full = maximum.as_integer_ratio()
+    if value is None:
+        empty = rule.empty_points.as_integer_ratio()
+        points = (full[0] * empty[0], full[1] * empty[1])
+    else:
+        points = _formula_points(rule, value.as_integer_ratio(), full)
+    if points[0] < 0:
+        points = (0, 1)
+    if points[0] * full[1] > full[0] * points[1]:
+        points = full
+    return _round(*points)
 
 
-def _formula_points(rule: RateRule, value: Rate, full: Fraction) -> Fraction:
+def _formula_points(rule: RateRule, value: _Ratio, full: _Ratio) -> _Ratio:
+    (p, q), (m, k) = value, full
     match rule.formula:
         case RateFormula.LINEAR:
-            return full * value
+            return m * p, k * q
         case RateFormula.INVERSE:
-            return full * (1 - value)
+            return m * (q - p), k * q
         case RateFormula.BANDED:
             for band in sorted(rule.bands, key=lambda b: b.lower, reverse=True):
-                if value >= Fraction(band.lower):
-                    return full * Fraction(band.points)
-            return Fraction(0)
+                a, b = band.lower.as_integer_ratio()
+                if p * b >= a * q:
+                    c, e = band.points.as_integer_ratio()
+                    return m * c, k * e
+            return 0, 1
         case RateFormula.THRESHOLD:
-            target = Fraction(rule.target if rule.target is not None else 1)
-            if value >= target:
+            t, u = (rule.target if rule.target is not None else Decimal(1)).as_integer_ratio()
+            if p * u >= t * q:
                 return full
             # 金华: −per_point for each percentage point below the target, floored at 0
-            return full - Fraction(rule.per_point) * (target - value) * 100
+            r, s = rule.per_point.as_integer_ratio()
+            return m * s * u * q - k * r * (t * q - p * u) * 100, k * s * u * q

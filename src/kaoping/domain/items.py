@@ -3,16 +3,30 @@ counters, manual items from entries. Every result carries lines that add up to i
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 
-from kaoping.domain.deductions import NORMALISATION_LABELS, PricedFact, deduct, format_points, price
-from kaoping.domain.facts import EvaluationError, EvaluationFacts, ProblemFact
-from kaoping.domain.indicators import format_percent, indicator_value, score_rate
-from kaoping.domain.results import ItemResult, LineKind, ScoreLine
-from kaoping.domain.schemes import Group, Indicator, Item, ItemKind, Normalisation, RateRule, Scheme
+from kaoping.domain.deductions import NORMALISATION_LABELS, deduct, format_points
+from kaoping.domain.fact_rows import is_rolled_up
+from kaoping.domain.facts import EvaluationError, EvaluationFacts
+from kaoping.domain.indicators import CaseCounters, format_percent, indicator_value, score_rate, share
+from kaoping.domain.problems import Channel
+from kaoping.domain.ranking import ItemClass
+from kaoping.domain.results import ItemResult, LineKind, ScoreLine, make_item_result, make_line
+from kaoping.domain.schemes import (
+    Group,
+    Indicator,
+    Item,
+    ItemKind,
+    Normalisation,
+    RateFormula,
+    RateRule,
+    Scheme,
+)
+from kaoping.domain.tallies import ItemTally
 
 INDICATOR_LABELS = {
     Indicator.CLOSURE_RATE: "结案率",
@@ -26,53 +40,25 @@ INDICATOR_LABELS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Scored:
-    """A fact row as a group member sees it: the item it counts for and its price."""
-
-    fact: ProblemFact
-    item: Item | None  # None: its category is in no item of the member's group
-    priced: PricedFact | None  # None: it costs nothing (a channel without weight, or no item)
-
-
-def is_rolled_up(scheme: Scheme, item: Item | None) -> bool:
-    """Whether an item's component is measured more often than the scheme publishes (monthly in a quarter)."""
-    if item is None:
-        return False
-    component = scheme.components[item.component]
-    return component.measured is not None and component.measured != scheme.period
-
-
-def scored_rows(
-    scheme: Scheme, group: Group, rows: Iterable[ProblemFact], facts: EvaluationFacts
-) -> list[Scored]:
-    """Price a member's fact rows for the items of its group."""
-    result = []
-    for fact in rows:
-        item = scheme.item_of(fact.category_code)
-        if item is None or item.code not in group.maxima:
-            result.append(Scored(fact, None, None))
-        else:
-            result.append(Scored(fact, item, price(scheme, item, fact, facts.severities)))
-    return result
-
-
 def score_deduction_item(
     scheme: Scheme,
     item: Item,
     maximum: Decimal,
     unit: str,
-    scored: Sequence[Scored],
+    tallied: ItemTally | None,
     facts: EvaluationFacts,
     sub_periods: Sequence[int] = (0,),
+    unit_problems: int = 0,
 ) -> ItemResult:
-    """A deduction item of one member (``scored`` may hold rows of other items: they are skipped)."""
-    mine = [s for s in scored if s.item is not None and s.item.code == item.code]
-    priced = [s.priced for s in mine if s.priced is not None and s.priced.each]
+    """A deduction item of one member from its tally (``kaoping.domain.tallies``; None: no rows);
+    its problem share is of ``unit_problems``, the unit's problems of every item."""
+    mine = tallied if tallied is not None else ItemTally()
     rollup = scheme.components[item.component].rollup if is_rolled_up(scheme, item) else None
-    exposure = exposure_of(item, unit, facts) if priced else None
-    d = deduct(item, maximum, priced, facts, rollup=rollup, sub_periods=sub_periods, exposure=exposure)
-    return ItemResult(
+    exposure = exposure_of(item, unit, facts) if mine.lines else None
+    d = deduct(
+        item, maximum, mine.lines, rollup=rollup, sub_periods=sub_periods, exposure=exposure, total=mine.total
+    )
+    return make_item_result(
         item.code,
         item.name,
         item.component,
@@ -82,9 +68,13 @@ def score_deduction_item(
         d.deduction,
         d.raw,
         d.lines,
-        problems=sum(s.fact.count for s in mine),
-        deducted_problems=sum(p.fact.count for p in priced),
-        repeats=sum(s.fact.count for s in mine if s.fact.repeat_index > 0),
+        mine.problems,
+        mine.deducted,
+        mine.repeats,
+        None,
+        share(mine.problems, unit_problems),
+        0,
+        ItemClass.AVERAGE,
     )
 
 
@@ -103,64 +93,134 @@ def exposure_of(item: Item, unit: str, facts: EvaluationFacts) -> Decimal | None
     return value
 
 
-def score_rate_item(
-    scheme: Scheme, item: Item, maximum: Decimal, unit: str, facts: EvaluationFacts
-) -> ItemResult:
-    """A rate item: the indicator over the member's counters, then the formula; one line."""
+_RULE_KEYS = {(i, f): f"rate:{i.value}:{f.value}" for i in Indicator for f in RateFormula}
+
+
+def score_rate_item(item: Item, maximum: Decimal, unit: str, value: Fraction | None) -> ItemResult:
+    """A rate item from the value of its indicator for the member (``rule_value``): one line."""
     rule = item.rate
     if rule is None:  # the scheme loader refuses this; a scheme built in code might not
         raise EvaluationError(f"比率项目 {item.name} ({item.code}) 没有计分规则 (rate)", unit, item.code)
-    value = rule_value(scheme, item, rule, unit, facts)
     points = score_rate(rule, value, maximum)
     lost = maximum - points
-    label = INDICATOR_LABELS[rule.indicator]
-    text = (
+    rule_key = _RULE_KEYS[(rule.indicator, rule.formula)]
+    line = make_line(
+        LineKind.RATE, item.code, rule_key, lost, partial(_rate_text, item, value, points, maximum)
+    )
+    return _item_result(item, maximum, points, line, value)
+
+
+def _rate_text(item: Item, value: Fraction | None, points: Decimal, maximum: Decimal, _: object) -> str:
+    label = INDICATOR_LABELS[item.rate.indicator] if item.rate is not None else ""
+    return (
         f"{item.name}: {label} {format_percent(value)} → {format_points(points)} / {format_points(maximum)}"
     )
-    rule_key = f"rate:{rule.indicator.value}:{rule.formula.value}"
-    line = ScoreLine(LineKind.RATE, item.code, rule_key, lost, text)
-    return ItemResult(
-        item.code, item.name, item.component, item.kind, maximum, points, lost, lost, (line,), value=value
+
+
+def _item_result(
+    item: Item, maximum: Decimal, points: Decimal, line: ScoreLine, value: Fraction | None = None
+) -> ItemResult:
+    """A rate or manual item's result: its one line is all its deduction."""
+    lost = maximum - points
+    return make_item_result(
+        item.code,
+        item.name,
+        item.component,
+        item.kind,
+        maximum,
+        points,
+        lost,
+        lost,
+        (line,),
+        0,
+        0,
+        0,
+        value,
+        None,
+        0,
+        ItemClass.AVERAGE,
     )
+
+
+Sums = dict[tuple[str, frozenset[Channel]], CaseCounters]  # (unit, channels) → counters, filled on use
 
 
 def rule_value(
-    scheme: Scheme, item: Item | None, rule: RateRule, unit: str, facts: EvaluationFacts
+    scheme: Scheme,
+    item: Item | None,
+    rule: RateRule,
+    unit: str,
+    facts: EvaluationFacts,
+    sums: Sums | None = None,
 ) -> Fraction | None:
-    """An indicator of one unit under a rate rule (the item's exposure serves the intensity variant)."""
+    """An indicator of one unit under a rate rule (the item's exposure serves the intensity variant);
+    ``sums`` keeps counters summed over channels for the next rule."""
     exposure = None
     if item is not None and item.normalisation is not Normalisation.NONE:
         exposure = facts.exposures.get(unit, {}).get(item.normalisation)
-    counters = facts.counters_of(unit, rule.channels)
+    key = (unit, rule.channels)
+    counters = sums.get(key) if sums is not None else None
+    if counters is None:
+        counters = facts.counters_of(unit, rule.channels)
+        if sums is not None:
+            sums[key] = counters
     return indicator_value(rule, counters, variant=scheme.discovery, exposure=exposure)
 
 
 def score_manual_item(item: Item, maximum: Decimal, entered: Decimal | None) -> ItemResult:
     """A manual item: the entered points (checked on entry), or 0 while nobody has entered them."""
     points = entered if entered is not None else Decimal(0)
-    if entered is None:
-        text = f"{item.name}: 未录入, 暂按 0 分计"
-    else:
-        text = f"{item.name}: 录入 {format_points(points)} / {format_points(maximum)} 分"
-    line = ScoreLine(
-        LineKind.MANUAL, item.code, "entered" if entered is not None else "missing", maximum - points, text
+    rule = "entered" if entered is not None else "missing"
+    line = make_line(
+        LineKind.MANUAL, item.code, rule, maximum - points, partial(_manual_text, item, entered, maximum)
     )
-    lost = maximum - points
-    return ItemResult(item.code, item.name, item.component, item.kind, maximum, points, lost, lost, (line,))
+    return _item_result(item, maximum, points, line)
+
+
+def _manual_text(item: Item, entered: Decimal | None, maximum: Decimal, _: object) -> str:
+    if entered is None:
+        return f"{item.name}: 未录入, 暂按 0 分计"
+    return f"{item.name}: 录入 {format_points(entered)} / {format_points(maximum)} 分"
+
+
+_PLAIN_RULES = {indicator: RateRule(indicator) for indicator in Indicator}
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorPlan:
+    """Which rule each indicator of a group's members is computed under, worked out once a group."""
+
+    rate_items: tuple[Item, ...]  # the group's rate items, by code
+    rules: tuple[tuple[Indicator, Item | None, RateRule], ...]  # each indicator: its rate item, if any
+
+
+def indicator_plan(scheme: Scheme, group: Group) -> IndicatorPlan:
+    """Every indicator under the group's rate item for it (the last by code when several) or plain."""
+    listed = [item for code in sorted(group.maxima) if (item := scheme.items[code]).kind is ItemKind.RATE]
+    rate_items = tuple(item for item in listed if item.rate is not None)
+    chosen = {item.rate.indicator: item for item in rate_items if item.rate is not None}
+    rules = []
+    for indicator in Indicator:
+        rated = chosen.get(indicator)
+        rule = rated.rate if rated is not None and rated.rate is not None else _PLAIN_RULES[indicator]
+        rules.append((indicator, rated, rule))
+    return IndicatorPlan(rate_items, tuple(rules))
 
 
 def unit_indicators(
-    scheme: Scheme, group: Group, unit: str, facts: EvaluationFacts
-) -> dict[Indicator, Fraction | None]:
-    """Every indicator of a unit, under the group's rate item for it when there is one."""
-    rate_items: Mapping[Indicator, Item] = {
-        item.rate.indicator: item
-        for code in sorted(group.maxima)
-        if (item := scheme.items[code]).kind is ItemKind.RATE and item.rate is not None
+    scheme: Scheme, plan: IndicatorPlan, unit: str, facts: EvaluationFacts, sums: Sums | None = None
+) -> tuple[dict[Indicator, Fraction | None], dict[str, Fraction | None]]:
+    """Every indicator of a unit (``indicator_plan``), and the value of each of the group's rate
+    items, by item code."""
+    values = {
+        item.code: rule_value(scheme, item, item.rate, unit, facts, sums)
+        for item in plan.rate_items
+        if item.rate
     }
-    values = {}
-    for indicator in Indicator:
-        rated = rate_items.get(indicator)
-        rule = rated.rate if rated is not None and rated.rate is not None else RateRule(indicator)
-        values[indicator] = rule_value(scheme, rated, rule, unit, facts)
-    return values
+    indicators = {
+        indicator: values[item.code]
+        if item is not None
+        else rule_value(scheme, None, rule, unit, facts, sums)
+        for indicator, item, rule in plan.rules
+    }
+    return indicators, values

@@ -4,31 +4,14 @@ unit's shares of the city's totals, and category concentration (which categories
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from fractions import Fraction
+from operator import itemgetter
 
 from kaoping.domain.facts import ProblemFact
 from kaoping.domain.indicators import share
-from kaoping.domain.items import Scored
-from kaoping.domain.results import CategoryShare, ProblemCounters
-
-
-def unit_counters(rows: Iterable[Scored]) -> ProblemCounters:
-    """Counters over all of a unit's problems; 扣分/高分 only for those that cost points in its group."""
-    total = deducted = repeats = high = overdue = no_feedback = 0
-    deduction = Decimal(0)
-    for row in rows:
-        n = row.fact.count
-        total += n
-        repeats += n if row.fact.repeat_index > 0 else 0
-        overdue += n if row.fact.is_overdue else 0
-        no_feedback += n if row.fact.is_no_feedback else 0
-        if row.priced is not None and row.priced.each:
-            deducted += n
-            high += n if row.priced.is_high_score else 0
-            deduction += row.priced.total
-    return ProblemCounters(total, deducted, repeats, high, overdue, no_feedback, deduction)
+from kaoping.domain.results import CategoryShare, ProblemCounters, make_category_share, make_problem_counters
 
 
 def city_counters(units: Iterable[ProblemCounters]) -> ProblemCounters:
@@ -47,10 +30,17 @@ def city_counters(units: Iterable[ProblemCounters]) -> ProblemCounters:
 
 def with_city_shares(unit: ProblemCounters, city: ProblemCounters) -> ProblemCounters:
     """A unit's counters with its shares of the city's problems and deductions (占全市比例)."""
-    return replace(
-        unit,
-        problem_share=share(unit.total, city.total),
-        deduction_share=share(unit.deduction, city.deduction),
+    u = unit
+    return make_problem_counters(
+        u.total,
+        u.deducted,
+        u.repeats,
+        u.high_score,
+        u.overdue,
+        u.no_feedback,
+        u.deduction,
+        share(u.total, city.total),
+        share(u.deduction, city.deduction),
     )
 
 
@@ -59,6 +49,29 @@ def category_shares(rows: Iterable[ProblemFact]) -> tuple[CategoryShare, ...]:
     counts: dict[str, int] = defaultdict(int)
     for fact in rows:
         counts[fact.category_code] += fact.count
+    return category_shares_of(counts)
+
+
+def category_counts(units: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """Problems per category over several units' counts."""
+    counts: dict[str, int] = defaultdict(int)
+    for unit in units:
+        for code, n in unit.items():
+            counts[code] += n
+    return counts
+
+
+def category_shares_of(counts: Mapping[str, int]) -> tuple[CategoryShare, ...]:
+    """Each category's problems and share of their total, largest first (categories without any left out)."""
     total = sum(counts.values())
-    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return tuple(CategoryShare(code, n, share(n, total)) for code, n in ordered if n)
+    ordered = sorted(counts.items())  # by code, then (stable) by count, largest first
+    ordered.sort(key=itemgetter(1), reverse=True)
+    shares: dict[int, Fraction] = {}  # count → share: small counts recur
+    result = []
+    for code, n in ordered:
+        if n:
+            part = shares.get(n)
+            if part is None:
+                part = shares[n] = Fraction(n, total)
+            result.append(make_category_share(code, n, part))
+    return tuple(result)

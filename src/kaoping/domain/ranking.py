@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from kaoping.domain.frozen import maker
 from kaoping.domain.schemes import Ranking, RewardSchedule, TierRule
 
 Key = tuple[Decimal, ...]
@@ -45,6 +46,9 @@ class Place:
         return self.worse < places and self.better > 0
 
 
+_make_place = maker(Place)
+
+
 def places(keys: Mapping[str, Key]) -> dict[str, Place]:
     """Each member's place, ties shared."""
     ordered = sorted(keys.values())
@@ -52,7 +56,7 @@ def places(keys: Mapping[str, Key]) -> dict[str, Place]:
     result = {}
     for member, key in keys.items():
         better = n - bisect_right(ordered, key)
-        result[member] = Place(better + 1, better, bisect_left(ordered, key))
+        result[member] = _make_place(better + 1, better, bisect_left(ordered, key))
     return result
 
 

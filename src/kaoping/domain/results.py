@@ -6,13 +6,15 @@ add up exactly to the item's deduction (the cap and the monthly roll-up are line
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import Any
 
 from kaoping.domain.errors import NotFoundError
+from kaoping.domain.frozen import maker
 from kaoping.domain.problems import Channel
 from kaoping.domain.ranking import ItemClass
 from kaoping.domain.schemes import Indicator, ItemKind
@@ -37,7 +39,7 @@ class ScoreLine:
     ref: str  # item or adjustment code
     rule: str  # what set the points: "category:E0102", "severity:3", "item", "tier:省级", "cap"…
     total: Decimal
-    text: str  # the explanation in Chinese, with the arithmetic
+    text: str  # the explanation in Chinese, with the arithmetic (the engine's: written out when read)
     sub_period: int = 0
     category_code: str = ""
     channel: Channel | None = None
@@ -47,6 +49,38 @@ class ScoreLine:
     share: Decimal = Decimal(1)
     count: int = 0
     points_each: Decimal = Decimal(0)
+
+
+# A period has tens of thousands of lines and few are ever read, so the engine makes them with
+# their explanation unwritten: the ``text`` slot holds an ``Explain`` (line → text) until the
+# first read writes the text into it. ``text`` stays a field — the constructor, equality, ``repr``,
+# ``asdict`` and ``replace`` all see the text — but is read through this property.
+Explain = Callable[[ScoreLine], str]
+_TEXT_SLOT: Any = ScoreLine.__dict__["text"]
+
+
+def _read_text(line: ScoreLine) -> str:
+    value = _TEXT_SLOT.__get__(line, ScoreLine)
+    if isinstance(value, str):
+        return value
+    text: str = value(line)
+    _TEXT_SLOT.__set__(line, text)  # a frozen line: the explanation is written once, never changed
+    return text
+
+
+setattr(ScoreLine, "text", property(_read_text, _TEXT_SLOT.__set__, doc="The explanation in Chinese."))  # noqa: B010
+
+
+# ``make_score_line(kind, ref, rule, total, text, …every field)``: a ScoreLine made fast (see
+# ``kaoping.domain.frozen``); ``text`` may be an ``Explain``, written out when first read.
+make_score_line = maker(ScoreLine)
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+
+
+def make_line(kind: LineKind, ref: str, rule: str, total: Decimal, text: str | Explain) -> ScoreLine:
+    """A line without a fact (rate, manual, adjustment…), made fast; ``text`` may be an ``Explain``."""
+    return make_score_line(kind, ref, rule, total, text, 0, "", None, 0, False, False, _ONE, 0, _ZERO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +188,16 @@ class UnitResult:
             if component.code == code:
                 return component
         raise NotFoundError("考评组成部分", code)
+
+
+# The result types the engine makes per unit and item, made fast (``kaoping.domain.frozen``): every
+# field passed, in order.
+make_item_result = maker(ItemResult)
+make_component_result = maker(ComponentResult)
+make_adjustment_result = maker(AdjustmentResult)
+make_problem_counters = maker(ProblemCounters)
+make_category_share = maker(CategoryShare)
+make_unit_result = maker(UnitResult)
 
 
 @dataclass(frozen=True, slots=True)
